@@ -1,0 +1,1 @@
+"""The ``drivervte`` command line: thin Typer commands over the Python API."""

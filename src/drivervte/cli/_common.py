@@ -1,0 +1,70 @@
+"""Helpers shared by the CLI commands: error handling, JSON output, list parsing."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from drivervte.errors import InputError
+from drivervte.results import jsonable
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+err_console = Console(stderr=True, highlight=False)
+out_console = Console(highlight=False, soft_wrap=True)
+
+EXIT_INPUT = 2
+
+
+def fail(message: str, code: int = EXIT_INPUT) -> None:
+    """Print an error to stderr and exit with ``code`` (2 for bad input)."""
+    err_console.print(f"[bold red]error:[/] {message}", markup=True)
+    raise typer.Exit(code)
+
+
+def handles_input_errors(func: F) -> F:
+    """Turn :class:`InputError` (and file-not-found) into a message and exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except InputError as exc:
+            fail(str(exc))
+        except FileNotFoundError as exc:
+            fail(f"file not found: {exc.filename or exc}")
+
+    return wrapper  # type: ignore[return-value]
+
+
+def print_json(obj: Any) -> None:
+    """Print one JSON object (sorted keys, NaN as null) to stdout."""
+    sys.stdout.write(json.dumps(jsonable(obj), indent=2, sort_keys=True, allow_nan=False))
+    sys.stdout.write("\n")
+
+
+def parse_list(text: str | None, *, option: str) -> list[str]:
+    """Parse 'a,b,c' into ['a', 'b', 'c']; empty or None gives []."""
+    if text is None or not text.strip():
+        return []
+    items = [t.strip() for t in text.split(",")]
+    if any(not t for t in items):
+        raise InputError(f"empty item in '{text}'; give a comma-separated list", column=option)
+    return items
+
+
+def parse_floats(text: str | None, *, option: str) -> list[float]:
+    """Parse '6,12,24' into floats, naming the option on error."""
+    out = []
+    for t in parse_list(text, option=option):
+        try:
+            out.append(float(t))
+        except ValueError:
+            raise InputError(f"'{t}' is not a number", column=option) from None
+    return out

@@ -1,0 +1,1 @@
+"""drivervte.survival."""
