@@ -1,0 +1,283 @@
+"""Covariate columns -> numeric design matrix (no intercept), with explicit, documented rules.
+
+Column kinds, decided per column in this order:
+
+1. **Boolean** (``bool`` / pandas ``boolean`` dtype, or Python ``True``/``False`` objects):
+   coded 1/0, named ``col``.
+2. **Gene flag** (text column whose every non-missing value, case-folded and stripped, is in
+   :data:`FLAG_POSITIVE` or :data:`FLAG_NEGATIVE`, e.g. ``yes/no``, ``+/-``, ``mutant/wt``):
+   coded 1 (positive) / 0 (negative), named ``col``.
+3. **Numeric** (numeric dtype, or text whose every value parses as a number): used as is,
+   named ``col``. Name it in ``categorical=`` to get dummies instead.
+4. **Categorical** (pandas ``category`` dtype, or any other text column): treatment dummies
+   ``col[T.level]`` for every level except the reference. The reference is
+   ``reference[col]`` if given, else the first level: for a pandas ``Categorical`` the first
+   *observed* category in its declared order (as an R ``factor``), otherwise the first in sorted
+   order (numbers numerically, text lexicographically, as R sorts ``character`` levels in
+   the C locale).
+
+A text column where at least half the values parse as numbers but some do not is treated
+as a typo, not as a category: :class:`~drivervte.errors.InputError` names the rows.
+
+Missing values (``NaN``, ``None``, ``pd.NA``, empty or blank strings) are an error here;
+:func:`drivervte.survival.cohort.prepare_cohort` decides beforehand whether to exclude them.
+A constant column (or a categorical column with a single observed level) is an error: it
+carries no information and makes the model unidentifiable.
+
+The coding matches R's ``model.matrix`` with ``contr.treatment`` (what ``coxph`` and
+``cmprsk::crr`` users build with ``model.matrix(~ ., data)[, -1]``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from drivervte.errors import InputError
+
+__all__ = [
+    "FLAG_NEGATIVE",
+    "FLAG_POSITIVE",
+    "design_matrix",
+    "missing_mask",
+]
+
+#: Text values read as a positive binary flag (case-insensitive, surrounding blanks ignored).
+FLAG_POSITIVE = frozenset(
+    {"yes", "y", "true", "t", "+", "pos", "positive", "mut", "mutant", "mutated"}
+)
+#: Text values read as a negative binary flag (case-insensitive, surrounding blanks ignored).
+FLAG_NEGATIVE = frozenset(
+    {"no", "n", "false", "f", "-", "neg", "negative", "wt", "wildtype", "wild-type", "wild type"}
+)
+
+
+def missing_mask(values: pd.Series) -> np.ndarray:
+    """Boolean mask of missing entries: NaN/None/NA and empty or blank strings."""
+    mask = values.isna().to_numpy(dtype=bool)
+    if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
+        blank = values.map(lambda v: isinstance(v, str) and not v.strip())
+        mask |= blank.to_numpy(dtype=bool)
+    return mask
+
+
+def _positions(mask: np.ndarray, rows: np.ndarray | None) -> list[int]:
+    idx = np.flatnonzero(mask)
+    return (rows[idx] if rows is not None else idx).tolist()
+
+
+def _to_numeric(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Parse to float; returns (values, mask of entries that failed to parse)."""
+    parsed = pd.to_numeric(
+        values.map(lambda v: v.strip() if isinstance(v, str) else v), errors="coerce"
+    )
+    out = parsed.to_numpy(dtype=float, na_value=np.nan)
+    return out, np.isnan(out)
+
+
+def _is_bool_series(values: pd.Series) -> bool:
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return True
+    if values.dtype == object:
+        return bool(values.map(lambda v: isinstance(v, (bool, np.bool_))).all())
+    return False
+
+
+def _flag_codes(values: pd.Series) -> np.ndarray | None:
+    """1/0 codes if every value is a recognised flag word, else None."""
+    if not (values.dtype == object or pd.api.types.is_string_dtype(values.dtype)):
+        return None
+    if not values.map(lambda v: isinstance(v, str)).all():
+        return None
+    folded = values.map(lambda v: v.strip().casefold())
+    pos = folded.isin(FLAG_POSITIVE).to_numpy()
+    neg = folded.isin(FLAG_NEGATIVE).to_numpy()
+    if not (pos | neg).all():
+        return None
+    return pos.astype(float)
+
+
+def _levels(values: pd.Series) -> list[Any]:
+    """Observed levels: declared order for a Categorical, sorted order otherwise."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        present = set(values.dropna().unique().tolist())
+        return [c for c in values.cat.categories.tolist() if c in present]
+    uniq = pd.unique(values.to_numpy())
+    try:
+        return sorted(uniq.tolist())
+    except TypeError:  # mixed types: sort by text
+        return sorted(uniq.tolist(), key=str)
+
+
+def _categorical(
+    col: str,
+    values: pd.Series,
+    ref: Any,
+    rows: np.ndarray | None,
+) -> tuple[np.ndarray, list[str]]:
+    levels = _levels(values)
+    if len(levels) < 2:
+        raise InputError(
+            f"categorical covariate has a single level ({levels[0]!r}) in the rows used; "
+            "drop it from the covariates",
+            column=col,
+        )
+    if ref is None:
+        ref_level = levels[0]
+    else:
+        matches = [lv for lv in levels if lv == ref or str(lv) == str(ref)]
+        if not matches:
+            raise InputError(
+                f"reference level {ref!r} is not among the observed levels "
+                f"{[str(lv) for lv in levels]}; choose one of them",
+                column=col,
+            )
+        ref_level = matches[0]
+    arr = values.to_numpy()
+    cols = []
+    names = []
+    for lv in levels:
+        if lv is ref_level or lv == ref_level:
+            continue
+        cols.append((arr == lv).astype(float))
+        names.append(f"{col}[T.{lv}]")
+    return np.column_stack(cols), names
+
+
+def _one_column(
+    col: str,
+    values: pd.Series,
+    *,
+    ref: Any,
+    categorical: bool,
+    rows: np.ndarray | None,
+) -> tuple[np.ndarray, list[str]]:
+    if categorical or isinstance(values.dtype, pd.CategoricalDtype):
+        return _categorical(col, values, ref, rows)
+    x: np.ndarray | None = None
+    if _is_bool_series(values):
+        x = values.to_numpy(dtype=float)
+    elif pd.api.types.is_numeric_dtype(values.dtype):
+        x = values.to_numpy(dtype=float)
+    else:
+        x = _flag_codes(values)
+        if x is None:
+            parsed, bad = _to_numeric(values)
+            if not bad.any():
+                x = parsed
+            elif bad.mean() <= 0.5:
+                raise InputError(
+                    "mostly numeric column has values that are not numbers; fix them (decimal "
+                    "point, not comma) or name the column in categorical=",
+                    column=col,
+                    rows=_positions(bad, rows),
+                )
+            else:
+                return _categorical(col, values, ref, rows)
+    if ref is not None:
+        raise InputError(
+            f"a reference level ({ref!r}) was given but the column is numeric, boolean or a "
+            f"yes/no flag; add '{col}' to categorical= to code it with dummies",
+            column=col,
+        )
+    bad = ~np.isfinite(x)
+    if bad.any():
+        raise InputError(
+            "covariate values must be finite (found infinite values)",
+            column=col,
+            rows=_positions(bad, rows),
+        )
+    return x.reshape(-1, 1), [col]
+
+
+def design_matrix(
+    df: pd.DataFrame,
+    covariates: Sequence[str] | str,
+    reference: Mapping[str, Any] | None = None,
+    *,
+    categorical: Iterable[str] = (),
+    rows: np.ndarray | None = None,
+) -> tuple[np.ndarray, list[str]]:
+    """Build the n x p design matrix (no intercept) for ``covariates`` of ``df``.
+
+    Parameters
+    ----------
+    df:
+        The table (one row per patient).
+    covariates:
+        Column names, in the order wanted. An empty sequence gives an n x 0 matrix.
+    reference:
+        ``{column: level}`` reference levels for categorical columns.
+    categorical:
+        Columns to code with treatment dummies even if numeric (e.g. stage coded 1-4).
+    rows:
+        Original 0-based row positions of ``df``'s rows, used only in error messages
+        (``prepare_cohort`` passes them after excluding rows).
+
+    Returns
+    -------
+    X, names:
+        ``X`` float array of shape (n, p); ``names`` its column names (``col`` for numeric,
+        boolean and flag columns; ``col[T.level]`` for dummies).
+
+    Raises
+    ------
+    InputError
+        Unknown column, missing values, non-numeric typos in a numeric column, infinite
+        values, constant columns, an unknown reference level.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> X, names = design_matrix(
+    ...     pd.DataFrame({"alk": ["+", "-", "+"], "stage": ["IV", "I", "III"]}),
+    ...     ["alk", "stage"], reference={"stage": "I"})
+    >>> names
+    ['alk', 'stage[T.III]', 'stage[T.IV]']
+    """
+    if isinstance(covariates, str):
+        covariates = [covariates]
+    covariates = list(covariates)
+    reference = dict(reference or {})
+    categorical = set(categorical)
+    if len(set(covariates)) != len(covariates):
+        dup = sorted({c for c in covariates if covariates.count(c) > 1})
+        raise InputError(f"covariates listed twice: {dup}", column=dup[0])
+    unknown = [c for c in [*covariates, *reference, *categorical] if c not in df.columns]
+    if unknown:
+        raise InputError(
+            f"no such column; the table has {list(map(str, df.columns))}", column=str(unknown[0])
+        )
+    stray = [c for c in [*reference, *categorical] if c not in covariates]
+    if stray:
+        raise InputError("named in reference/categorical but not in covariates", column=stray[0])
+    n = len(df)
+    if rows is not None and len(rows) != n:
+        raise ValueError("rows must have one entry per row of df")
+    blocks: list[np.ndarray] = []
+    names: list[str] = []
+    for col in covariates:
+        values = df[col].reset_index(drop=True)
+        miss = missing_mask(values)
+        if miss.any():
+            raise InputError(
+                "missing values; fill them or use missing='exclude' (complete-case analysis)",
+                column=col,
+                rows=_positions(miss, rows),
+            )
+        block, block_names = _one_column(
+            col, values, ref=reference.get(col), categorical=col in categorical, rows=rows
+        )
+        if block.shape[1] == 1 and n > 0 and np.ptp(block[:, 0]) == 0:
+            raise InputError(
+                f"constant covariate (every used row is {block[0, 0]:g}); it carries no "
+                "information: drop it from the covariates",
+                column=col,
+            )
+        blocks.append(block)
+        names.extend(block_names)
+    X = np.column_stack(blocks) if blocks else np.empty((n, 0), dtype=float)
+    return np.ascontiguousarray(X, dtype=float), names
