@@ -12,7 +12,7 @@ pi_lower, pi_upper, tau2, se_tau2, tau2_ci_lower, tau2_ci_upper, I2, I2_ci_lower
 H2, H2_ci_lower, H2_ci_upper, Q, Q_df, Q_pvalue, converged, iterations, warnings, excluded,
 transformed {estimate, ci_lower, ci_upper, pi_lower, pi_upper, scale},
 studies [{study, yi, vi, weight}], moderators {names, coef, se, statistic, pvalue, ci_lower,
-ci_upper, QM, QM_df, QM_pvalue, R2} or null``.
+ci_upper, QM, QM_df, QM_df2, QM_pvalue, R2} or null``.
 
 ``df`` is the t-distribution's degrees of freedom under Knapp-Hartung (``test="knha"``),
 ``null`` for z-tests. ``weight`` is the study's percent weight in the model.
@@ -33,7 +33,12 @@ class ModeratorResult(Result):
     """Coefficients of a meta-regression (intercept first when present) and the omnibus QM test.
 
     ``R2`` is metafor's pseudo-R² in percent: ``max(0, 100 (tau2_RE - tau2_ME) / tau2_RE)``
-    (Raudenbush 2009), ``None`` for equal-effects models.
+    (Raudenbush 2009); for equal-effects models metafor's ``max(0, 100 adj. R²)`` of the
+    weighted linear model; ``None`` without an intercept.
+
+    ``QM`` is a Wald chi² on ``QM_df`` df for z-tests (``QM_df2`` is ``None``); under
+    Knapp-Hartung it is metafor's F statistic (chi²/QM_df) on ``(QM_df, QM_df2)`` df with
+    ``QM_df2 = k - p``.
     """
 
     names: list[str]
@@ -47,6 +52,7 @@ class ModeratorResult(Result):
     QM_df: int
     QM_pvalue: float
     R2: float | None = None
+    QM_df2: float | None = None
 
     def summary(self) -> str:
         rows = [
@@ -55,7 +61,11 @@ class ModeratorResult(Result):
             for i, n in enumerate(self.names)
         ]
         head = format_table(["term", "estimate", "se", "stat", "pval", "ci.lb", "ci.ub"], rows)
-        tail = f"QM(df = {self.QM_df}) = {fmt_num(self.QM)}, p = {fmt_p(self.QM_pvalue)}"
+        if self.QM_df2 is None:
+            tail = f"QM(df = {self.QM_df}) = {fmt_num(self.QM)}, p = {fmt_p(self.QM_pvalue)}"
+        else:
+            tail = (f"F(df1 = {self.QM_df}, df2 = {fmt_num(self.QM_df2, 0)}) = "
+                    f"{fmt_num(self.QM)}, p = {fmt_p(self.QM_pvalue)}")
         if self.R2 is not None:
             tail += f"; R2 = {fmt_num(self.R2, 2)}%"
         return head + "\n" + tail
@@ -120,7 +130,7 @@ class MetaResult(Result):
         )
         bt = back_transform(self.measure, vals, ni=self.ni)
         keys = ["estimate", "ci_lower", "ci_upper", "pi_lower", "pi_upper"]
-        out: dict[str, Any] = dict(zip(keys, (float(v) for v in bt)))
+        out: dict[str, Any] = dict(zip(keys, (float(v) for v in bt), strict=True))
         out["scale"] = scale_name(self.measure)
         return out
 
@@ -136,7 +146,7 @@ class MetaResult(Result):
         out["transformed"] = jsonable(self.transformed)
         out["studies"] = [
             {"study": s, "yi": jsonable(y), "vi": jsonable(v), "weight": jsonable(w)}
-            for s, y, v, w in zip(self.study, self.yi, self.vi, self.weights)
+            for s, y, v, w in zip(self.study, self.yi, self.vi, self.weights, strict=True)
         ]
         out["moderators"] = None if self.moderators is None else self.moderators.to_dict()
         return out

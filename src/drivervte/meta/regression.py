@@ -1,0 +1,151 @@
+"""Design matrices and the fixed-effects part of ``rma``: WLS fit, Wald tests, QM, R².
+
+Everything here follows metafor ``rma.uni`` (3.8): coefficients by weighted least squares
+with ``W = diag(1/(vi + tau2))``, ``vb = (X'WX)^-1`` (scaled by the Knapp-Hartung factor
+``s2w`` under ``test="knha"``), the omnibus test ``QM`` of all coefficients except the
+intercept (all coefficients when there is no intercept), and the pseudo-R² of
+Raudenbush (2009).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import linalg, stats
+
+from drivervte.errors import InputError
+
+__all__ = [
+    "WLSFit",
+    "check_design",
+    "intercept_columns",
+    "omnibus_test",
+    "r2_equal_effects",
+    "wald_tests",
+    "wls",
+]
+
+
+def intercept_columns(X: np.ndarray) -> np.ndarray:
+    """Boolean mask of the columns that are all ones (an intercept)."""
+    return np.all(X == 1.0, axis=0)
+
+
+def check_design(X, k: int, names: list[str] | None = None) -> tuple[np.ndarray, list[str]]:
+    """Validate a moderator design matrix; return it as float (k x p) and its column names.
+
+    Raises :class:`InputError` for a wrong shape, non-finite entries (naming rows), more
+    columns than studies, or linearly dependent columns (naming the columns that are
+    combinations of earlier ones, found by QR with column pivoting). metafor drops
+    redundant predictors with a warning; drivervte asks the user to decide.
+    """
+    X = np.asarray(X, dtype=float)
+    if X.ndim == 1:
+        X = X[:, None]
+    if X.ndim != 2 or X.shape[0] != k:
+        raise InputError(f"the design matrix must have one row per study ({k}); "
+                         f"got shape {X.shape}", column="mods")
+    p = X.shape[1]
+    if names is None:
+        names = ["intrcpt" if intercept_columns(X)[j] else f"X{j + 1}" for j in range(p)]
+    if len(names) != p:
+        raise InputError(f"{len(names)} names for {p} design columns", column="mods")
+    bad = np.where(~np.all(np.isfinite(X), axis=1))[0]
+    if bad.size:
+        raise InputError("moderator values must be finite numbers; remove or impute the "
+                         "rows with missing values", column="mods", rows=bad)
+    if p > k:
+        raise InputError(f"{p} model coefficients but only {k} studies; use fewer "
+                         "moderators", column="mods")
+    if p == 0:
+        raise InputError("the design matrix has no columns; pass X=None for an "
+                         "intercept-only model", column="mods")
+    _, r, piv = linalg.qr(X, mode="economic", pivoting=True)
+    d = np.abs(np.diag(r))
+    tol = max(X.shape) * np.finfo(float).eps * (d[0] if d.size else 0.0) * 1e3
+    rank = int(np.sum(d > tol))
+    # metafor's check: an eigenvalue of X'X <= 1e-7 means not of full rank.
+    ev_min = float(np.linalg.eigvalsh(X.T @ X).min())
+    if rank < p or ev_min <= 1e-7:
+        dep = [names[j] for j in sorted(piv[rank:])] if rank < p else list(names)
+        raise InputError(
+            "the moderator columns are linearly dependent (model matrix not of full rank); "
+            f"drop or recode: {', '.join(dep)}", column="mods")
+    return X, list(names)
+
+
+@dataclass
+class WLSFit:
+    """Weighted least squares: ``beta = (X'WX)^-1 X'W y``, ``vb = (X'WX)^-1``, ``rss``."""
+
+    beta: np.ndarray
+    vb: np.ndarray
+    rss: float
+
+
+def wls(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> WLSFit:
+    """Weighted least squares via QR of ``sqrt(W) X`` (as metafor's ``.invcalc``)."""
+    sw = np.sqrt(w)
+    q, r = np.linalg.qr(sw[:, None] * X)
+    beta = linalg.solve_triangular(r, q.T @ (sw * y))
+    rinv = linalg.solve_triangular(r, np.eye(r.shape[0]))
+    vb = rinv @ rinv.T
+    res = y - X @ beta
+    return WLSFit(beta=beta, vb=vb, rss=float(np.sum(w * res * res)))
+
+
+def wald_tests(beta, se, level_alpha: float, df: float | None):
+    """z- or t-tests and CIs of coefficients: ``(stat, pvalue, ci_lower, ci_upper)``.
+
+    ``df=None`` gives z-tests; otherwise t with ``df`` degrees of freedom (NaN p-values and
+    CIs when ``df <= 0``, as metafor).
+    """
+    stat = beta / se
+    if df is None:
+        p = 2 * stats.norm.sf(np.abs(stat))
+        crit = stats.norm.isf(level_alpha / 2)
+    elif df > 0:
+        p = 2 * stats.t.sf(np.abs(stat), df)
+        crit = stats.t.isf(level_alpha / 2, df)
+    else:
+        p = np.full_like(beta, np.nan)
+        crit = math.nan
+    return stat, p, beta - crit * se, beta + crit * se
+
+
+def omnibus_test(beta, vb, btt, df2: float | None):
+    """metafor's QM: Wald chi² of ``beta[btt]``, or F = chi²/m with (m, df2) under knha.
+
+    Returns ``(QM, m, pvalue)``. Under Knapp-Hartung (``df2`` not None) ``QM`` is the F
+    statistic (metafor stores ``QM/m`` and ``QMdf = c(m, k - p)``).
+    """
+    b = beta[btt]
+    m = len(btt)
+    try:
+        c = linalg.cho_factor(vb[np.ix_(btt, btt)])
+        qm = float(b @ linalg.cho_solve(c, b))
+    except linalg.LinAlgError:
+        return math.nan, m, math.nan
+    if df2 is None:
+        return qm, m, float(stats.chi2.sf(qm, m))
+    qm /= m
+    pv = float(stats.f.sf(qm, m, df2)) if df2 > 0 else math.nan
+    return qm, m, pv
+
+
+def r2_equal_effects(yi: np.ndarray, X: np.ndarray, w: np.ndarray) -> float:
+    """metafor's R² for equal-effects meta-regression: ``max(0, 100 adj. R²)`` of the
+    weighted linear model ``lm(yi ~ X, weights = 1/vi)`` (0 when all ``yi`` are equal)."""
+    k, p = X.shape
+    if np.all(yi == yi[0]):
+        return 0.0
+    fit = wls(X, yi, w)
+    ybar = np.sum(w * yi) / np.sum(w)
+    tss = float(np.sum(w * (yi - ybar) ** 2))
+    r2 = 1.0 - fit.rss / tss
+    if k - p <= 0:
+        return math.nan
+    adj = 1.0 - (1.0 - r2) * (k - 1) / (k - p)
+    return max(0.0, 100.0 * adj)
