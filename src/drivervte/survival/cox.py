@@ -351,7 +351,8 @@ class CoxPH:
         z = beta / se
         pval = 2 * stats.norm.sf(np.abs(z))
         q = stats.norm.ppf(0.5 + self.level / 2)
-        lo, hi = np.exp(beta - q * se), np.exp(beta + q * se)
+        with np.errstate(over="ignore"):
+            lo, hi = np.exp(beta - q * se), np.exp(beta + q * se)
         for j in np.flatnonzero(flagged):
             z[j] = pval[j] = lo[j] = hi[j] = np.nan
         if not fit.converged:
