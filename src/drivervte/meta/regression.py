@@ -62,17 +62,21 @@ def check_design(X, k: int, names: list[str] | None = None) -> tuple[np.ndarray,
     if p == 0:
         raise InputError("the design matrix has no columns; pass X=None for an "
                          "intercept-only model", column="mods")
-    _, r, piv = linalg.qr(X, mode="economic", pivoting=True)
-    d = np.abs(np.diag(r))
-    tol = max(X.shape) * np.finfo(float).eps * (d[0] if d.size else 0.0) * 1e3
-    rank = int(np.sum(d > tol))
+    # Columns that are combinations of the columns before them (as lm's aliasing order).
+    kept: list[int] = []
+    dep: list[str] = []
+    for j in range(p):
+        if np.linalg.matrix_rank(X[:, [*kept, j]]) > len(kept):
+            kept.append(j)
+        else:
+            dep.append(names[j])
     # metafor's check: an eigenvalue of X'X <= 1e-7 means not of full rank.
     ev_min = float(np.linalg.eigvalsh(X.T @ X).min())
-    if rank < p or ev_min <= 1e-7:
-        dep = [names[j] for j in sorted(piv[rank:])] if rank < p else list(names)
+    if dep or ev_min <= 1e-7:
+        which = ", ".join(dep) if dep else "near-collinear columns (rescale or drop one)"
         raise InputError(
             "the moderator columns are linearly dependent (model matrix not of full rank); "
-            f"drop or recode: {', '.join(dep)}", column="mods")
+            f"drop or recode: {which}", column="mods")
     return X, list(names)
 
 
