@@ -152,7 +152,8 @@ def from_table(
         Effect measure; defaults per kind (OR for 2x2, PLO for proportions, GEN for yi/vi).
         Required for ``estimate`` tables (OR, RR, HR, SHR or IRR: it labels the ratio).
     level:
-        Confidence level (percent) of reported intervals (ratio_ci input).
+        Confidence level (percent) of reported intervals (ratio_ci input); a value below 1
+        is read as a fraction (0.95 = 95%), as metafor does.
     add, to, drop00:
         metafor's zero-cell options (2x2 and proportions): ``add`` defaults to 1/2 (0 for
         PAS/PFT), ``to`` in ``"only0"`` (default), ``"all"``, ``"if0all"``, ``"none"``.
@@ -182,9 +183,14 @@ def from_table(
     m = _resolve_measure(kind, measure)
     if to not in TO_OPTIONS:
         raise InputError(f"to must be one of {', '.join(TO_OPTIONS)}", column="to")
-    if not (0 < level < 100):
+    if add is not None and (isinstance(add, bool) or not isinstance(add, (int, float))
+                            or not np.isfinite(add) or add < 0):
+        raise InputError(f"add must be a number >= 0 (e.g. 0.5), got {add!r}", column="add")
+    if isinstance(level, bool) or not isinstance(level, (int, float)) or not (0 < level < 100):
         raise InputError("level must be a percentage between 0 and 100, e.g. 95",
                          column="level")
+    if level < 1:  # metafor's .level(): 0.95 means 95%
+        level = 100 * level
     study = _labels(df, cmap)
 
     vals: dict[str, np.ndarray] = {}
