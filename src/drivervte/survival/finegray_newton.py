@@ -11,7 +11,9 @@ We use the same step and the same test, with a tighter default ``tol`` (1e-9 ins
 likelihood (e.g. a binary covariate with no events in one level): there the score decays
 geometrically while the coefficient walks to infinity by about one unit per step, so
 ``crr``'s score test alone can report convergence at a meaningless value. Such fits end
-with ``converged=False`` and a reason naming the diverging coefficients.
+with ``converged=False`` and a reason naming the diverging coefficients. The Armijo test
+allows a slack of 16 ulp of the log-likelihood, so a Newton step that is already at the
+rounding level is not mistaken for a failed ascent.
 """
 
 from __future__ import annotations
@@ -23,8 +25,16 @@ import numpy as np
 __all__ = ["newton"]
 
 
-def newton(kernel: Callable, loglik: Callable, p: int, *, max_iter: int, tol: float,
-           names: list[str], init: np.ndarray | None = None):
+def newton(
+    kernel: Callable,
+    loglik: Callable,
+    p: int,
+    *,
+    max_iter: int,
+    tol: float,
+    names: list[str],
+    init: np.ndarray | None = None,
+):
     """Maximise; returns (beta, (ll, U, H, extra), converged, iterations, reasons)."""
     b = np.zeros(p) if init is None else np.asarray(init, dtype=float).copy()
     reasons: list[str] = []
@@ -38,21 +48,24 @@ def newton(kernel: Callable, loglik: Callable, p: int, *, max_iter: int, tol: fl
         try:
             step = np.linalg.solve(H, U)
         except np.linalg.LinAlgError:
-            reasons.append("information matrix is singular (collinear covariates or "
-                           "a coefficient diverging to infinity)")
+            reasons.append(
+                "information matrix is singular (collinear covariates or "
+                "a coefficient diverging to infinity)"
+            )
             return b, out, False, it, reasons
         score_ok = np.max(np.abs(U) * np.maximum(np.abs(b), 1), initial=0) < max(abs(ll), 1) * tol
         step_ok = np.all(np.abs(step) <= 1e-6 * np.maximum(np.abs(b), 1))
         if score_ok and step_ok:
             return b, out, True, it, reasons
         if it >= max_iter:
-            big = [names[k] for k in np.flatnonzero(
-                np.abs(step) > 1e-6 * np.maximum(np.abs(b), 1))]
+            big = [names[k] for k in np.flatnonzero(np.abs(step) > 1e-6 * np.maximum(np.abs(b), 1))]
             if score_ok and big:
                 reasons.append(
-                    "monotone likelihood: coefficient(s) " + ", ".join(big)
+                    "monotone likelihood: coefficient(s) "
+                    + ", ".join(big)
                     + " diverge to +/-infinity (e.g. no events in one level of a binary "
-                    "covariate); the estimates are not finite")
+                    "covariate); the estimates are not finite"
+                )
             else:
                 reasons.append(f"no convergence in {max_iter} Newton iterations")
             return b, out, False, it, reasons
@@ -60,7 +73,8 @@ def newton(kernel: Callable, loglik: Callable, p: int, *, max_iter: int, tol: fl
         bn = b + step
         fbn = loglik(bn)
         halvings = 0
-        while not np.isfinite(fbn) or fbn < ll + 1e-4 * slope:
+        slack = 16 * np.finfo(float).eps * max(abs(ll), 1.0)  # rounding of the sums
+        while not np.isfinite(fbn) or fbn < ll + 1e-4 * slope - slack:
             halvings += 1
             if halvings > 20:
                 break
@@ -71,7 +85,7 @@ def newton(kernel: Callable, loglik: Callable, p: int, *, max_iter: int, tol: fl
         if halvings > 20:
             # No ascent possible along the Newton direction: we are at the optimum to
             # machine precision if the score is already tiny, otherwise report failure.
-            if score_ok:
+            if score_ok or step_ok:
                 return b, out, True, it, reasons
             reasons.append("step-halving failed (20 halvings without increase)")
             return b, out, False, it, reasons

@@ -82,9 +82,7 @@ class FineGrayResult(Result):
             out.append(f"({len(self.excluded)} rows excluded; see 'excluded')")
         out.append(f"Pseudo Log-likelihood = {fmt_num(self.loglik)}")
         lrt = -2 * (self.loglik_null - self.loglik)
-        out.append(
-            f"Pseudo likelihood ratio test = {fmt_num(lrt, 2)}  on {len(self.names)} df,"
-        )
+        out.append(f"Pseudo likelihood ratio test = {fmt_num(lrt, 2)}  on {len(self.names)} df,")
         if not self.converged:
             out.append("NOT CONVERGED: " + "; ".join(self.warnings))
         elif self.warnings:
@@ -92,8 +90,24 @@ class FineGrayResult(Result):
         return "\n".join(out)
 
 
-def build_result(*, names, beta, var, var_model, loglik, loglik_null, converged, iterations,
-                 n, events, n_competing, n_censored, excluded, warnings, level=0.95):
+def build_result(
+    *,
+    names,
+    beta,
+    var,
+    var_model,
+    loglik,
+    loglik_null,
+    converged,
+    iterations,
+    n,
+    events,
+    n_competing,
+    n_censored,
+    excluded,
+    warnings,
+    level=0.95,
+):
     """Assemble :class:`FineGrayResult` from arrays (Wald z, p, CI on the chosen SE)."""
     se = np.sqrt(np.clip(np.diag(var), 0, None)) if var is not None else np.full(len(beta), np.nan)
     se_m = (
@@ -109,13 +123,28 @@ def build_result(*, names, beta, var, var_model, loglik, loglik_null, converged,
         hr = np.exp(beta)
 
     def d(v):
-        return {k: float(x) for k, x in zip(names, v)}
+        return {k: float(x) for k, x in zip(names, v, strict=True)}
 
     return FineGrayResult(
-        n=int(n), events=int(events), coef=d(beta), se=d(se), hr=d(hr), ci_lower=d(lo),
-        ci_upper=d(hi), pvalue=d(p), loglik=float(loglik), loglik_null=float(loglik_null),
-        converged=bool(converged), iterations=int(iterations), se_model=d(se_m),
-        excluded=list(excluded), warnings=list(warnings), names=list(names), vcov=var,
-        vcov_model=var_model, level=level, n_competing=int(n_competing),
+        n=int(n),
+        events=int(events),
+        coef=d(beta),
+        se=d(se),
+        hr=d(hr),
+        ci_lower=d(lo),
+        ci_upper=d(hi),
+        pvalue=d(p),
+        loglik=float(loglik),
+        loglik_null=float(loglik_null),
+        converged=bool(converged),
+        iterations=int(iterations),
+        se_model=d(se_m),
+        excluded=list(excluded),
+        warnings=list(warnings),
+        names=list(names),
+        vcov=var,
+        vcov_model=var_model,
+        level=level,
+        n_competing=int(n_competing),
         n_censored=int(n_censored),
     )

@@ -40,7 +40,7 @@ import numpy as np
 
 from drivervte.survival.finegray_weights import censoring_km, eval_censoring
 
-__all__ = ["FGData", "prepare", "fast_kernel", "fast_loglik", "sandwich_terms", "psi_terms"]
+__all__ = ["FGData", "fast_kernel", "fast_loglik", "prepare", "psi_terms", "sandwich_terms"]
 
 
 @dataclass
@@ -108,8 +108,26 @@ def prepare(time, ici, X, group, X2=None, tf=None) -> FGData:
         tfs = np.zeros((d, X2s.shape[1]))
     else:
         tfs = np.asarray(tf(uft), dtype=float).reshape(d, X2s.shape[1])
-    return FGData(t, ic, Xs, X2s, tfs, xmean, grp, ncg, uft, dk.astype(float), dkg, start,
-                  m, Gown, Gk, event, comp, order)
+    return FGData(
+        t,
+        ic,
+        Xs,
+        X2s,
+        tfs,
+        xmean,
+        grp,
+        ncg,
+        uft,
+        dk.astype(float),
+        dkg,
+        start,
+        m,
+        Gown,
+        Gk,
+        event,
+        comp,
+        order,
+    )
 
 
 def _risk_sums(D: FGData, e: np.ndarray, need_x: bool = True):
@@ -211,8 +229,9 @@ def sandwich_terms(D: FGData, beta: np.ndarray):
     for g, idx in enumerate(D.comp):
         ag = D.dkg[g] * D.Gk[g] / S0  # (d,)
         A = np.concatenate((np.cumsum(ag[::-1])[::-1], [0.0]))
-        B = np.vstack((np.cumsum((ag[:, None] * xbar)[::-1], axis=0)[::-1],
-                       np.zeros((1, X.shape[1]))))
+        B = np.vstack(
+            (np.cumsum((ag[:, None] * xbar)[::-1], axis=0)[::-1], np.zeros((1, X.shape[1])))
+        )
         if idx.size:
             w = e[idx] / D.Gown[idx]
             R0 = np.concatenate(([0.0], np.cumsum(w)))

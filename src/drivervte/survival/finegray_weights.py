@@ -49,7 +49,7 @@ def censoring_km(time: np.ndarray, censored: np.ndarray) -> tuple[np.ndarray, np
     order = np.argsort(time, kind="stable")
     t = time[order]
     c = censored[order].astype(float)
-    uniq, start, counts = np.unique(t, return_index=True, return_counts=True)
+    uniq, start = np.unique(t, return_index=True)
     n_risk = t.size - start  # number with time >= u
     n_cens = np.add.reduceat(c, start) if t.size else np.zeros(0)
     surv = np.cumprod(1.0 - n_cens / n_risk)
