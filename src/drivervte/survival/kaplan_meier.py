@@ -239,7 +239,7 @@ def kaplan_meier(time: Any, status_event: Any, *, level: float = 0.95) -> Kaplan
         se2 = z * std_err / np.log(xx)
         lower = np.exp(-np.exp(np.log(-np.log(xx)) - se2))
         upper = np.exp(-np.exp(np.log(-np.log(xx)) + se2))
-    variance = surv**2 * std_err**2
+        variance = surv**2 * std_err**2  # NaN once S reaches 0 (0 * inf), as survfit
     warnings = []
     if not np.any(d):
         warnings.append("no events: S(t) = 1 throughout; confidence intervals undefined")
