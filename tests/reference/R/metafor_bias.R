@@ -5,7 +5,7 @@
 # Run from the repository root:  Rscript tests/reference/R/metafor_bias.R
 # Writes tests/reference/fixtures/metafor_bias.json.
 #
-# Every rma() fit uses control = list(threshold = 1e-10, maxiter = 1000) so that iterative
+# Every rma() fit uses control = list(threshold = 1e-12, maxiter = 10000) so that iterative
 # tau^2 estimators (REML) are converged far below the tests' tolerance; metafor's refits in
 # leave1out/cumul/influence/regtest inherit x$control. trimfill() does not pass x$control
 # (nor x$test / x$level) to its refits, so they are given through its '...' argument; the
@@ -17,8 +17,8 @@ suppressPackageStartupMessages({
 })
 
 out_path <- file.path("tests", "reference", "fixtures", "metafor_bias.json")
-CTRL <- list(threshold = 1e-10, maxiter = 1000)
-CTRL_STR <- "list(threshold = 1e-10, maxiter = 1000)"
+CTRL <- list(threshold = 1e-12, maxiter = 10000)
+CTRL_STR <- "list(threshold = 1e-12, maxiter = 10000)"
 
 # ------------------------------------------------------------------ datasets
 datasets <- list()
@@ -222,7 +222,7 @@ for (tst in c("z", "knha")) {
       cook_d = num(inf$inf$cook.d), cov_r = num(inf$inf$cov.r),
       tau2_del = num(inf$inf$tau2.del), QE_del = num(inf$inf$QE.del),
       hat = num(inf$inf$hat), weight = num(inf$inf$weight),
-      dfbetas = lapply(inf$dfbs[seq_len(res$p)], num), inf = as.logical(inf$is.infl),
+      dfbetas = lapply(unclass(inf$dfbs)[seq_len(res$p)], num), inf = as.logical(inf$is.infl),
       rstandard = num(rs$z), rstandard_resid = num(rs$resid), rstandard_se = num(rs$se))
   ))
 }
