@@ -93,7 +93,7 @@ def _flatten(doc: dict[str, Any]) -> tuple[list[dict[str, Any]], list[int]]:
     return out, list(range(len(out)))
 
 
-def parse_mapping(doc: Any) -> EvidenceSet:
+def parse_mapping(doc: Any, *, complete: bool = True) -> EvidenceSet:
     """Validate a parsed YAML document (nested, flat, or a bare list) into an EvidenceSet."""
     if isinstance(doc, list):
         flat = doc
@@ -119,7 +119,7 @@ def parse_mapping(doc: Any) -> EvidenceSet:
             except (KeyError, TypeError):
                 raise InputError("other_sources items need key, citation and reason",
                                  column="other_sources", rows=[i]) from None
-    check_records(records)
+    check_records(records, complete=complete)
     return EvidenceSet(records, others)
 
 
@@ -163,13 +163,13 @@ def read_file(path: str | Path) -> EvidenceSet:
             doc = yaml.safe_load(text)
         except yaml.YAMLError as exc:
             raise InputError(f"{path.name} is not valid YAML: {exc}") from None
-        return parse_mapping(doc)
+        return parse_mapping(doc, complete=False)
     if suffix == ".csv":
         rows = list(csv.DictReader(text.splitlines()))
         if not rows:
             raise InputError(f"{path.name} has no data rows")
         records = [validate_record(_csv_row(r), position=i) for i, r in enumerate(rows)]
-        check_records(records)
+        check_records(records, complete=False)
         return EvidenceSet(records)
     raise InputError(f"{path.name}: give a .yaml, .yml or .csv file", column="FILE")
 
@@ -185,8 +185,10 @@ def shipped_text() -> str:
     return resources.files("drivervte").joinpath("data", SHIPPED_RESOURCE).read_text("utf-8")
 
 
-def check_records(records: list[EvidenceRecord]) -> None:
-    """Checks across records: unique ids; one included estimate per comparison.
+def check_records(records: list[EvidenceRecord], *, complete: bool = True) -> None:
+    """Checks across records: unique ids; one included estimate per comparison; with
+    ``complete`` (the whole evidence base, not a user file alone) every ``alternative_to``
+    names a record of the set.
 
     Two included records may not share study (or ``overlap_group``), gene, comparator
     family, outcome and measure family: the same patients would be counted twice in one pool.
@@ -197,6 +199,11 @@ def check_records(records: list[EvidenceRecord]) -> None:
             raise InputError(f"duplicate id '{r.id}' (also at row {seen[r.id] + 1})",
                              column="id", rows=[seen[r.id], i])
         seen[r.id] = i
+    if complete:
+        for i, r in enumerate(records):
+            if r.alternative_to and r.alternative_to not in seen:
+                raise InputError(f"record '{r.id}': alternative_to '{r.alternative_to}' is not "
+                                 "a record id", column="alternative_to", rows=[i])
     groups: dict[tuple, list[int]] = defaultdict(list)
     for i, r in enumerate(records):
         if not r.include or (measure_family(r) == "none" and r.form != "single_arm"):

@@ -15,6 +15,10 @@ Reported numbers keep their original form:
   or '>' as printed);
 - only a p-value, with the ``direction`` when the study gives it.
 
+``alternative_to: <id>`` marks another estimate of the same comparison (crude vs adjusted,
+SHR vs HR): excluded from the main pool, used in the sensitivity analysis that swaps it in.
+``overlap_group`` ties cohorts that may share patients; only one of them is included.
+
 ``orientation: comparator_vs_gene`` marks a ratio printed the other way round (e.g. "EGFR
 wild-type vs mutant SHR 1.81"): it is stored as printed and inverted only in the analysis.
 
@@ -170,6 +174,7 @@ class EvidenceRecord(BaseModel):
     seed_discrepancy: list[Discrepancy] = Field(default_factory=list)
     quality_note: str | None = None
     overlap_group: str | None = None
+    alternative_to: str | None = None
     include: bool = True
     exclusion_reason: str | None = None
 
@@ -265,6 +270,9 @@ class EvidenceRecord(BaseModel):
             raise bad("exclusion_reason", "an included record has no exclusion_reason")
         if not self.include and not (self.exclusion_reason or "").strip():
             raise bad("exclusion_reason", "an excluded record needs its exclusion_reason")
+        if self.include and self.alternative_to:
+            raise bad("alternative_to", "an alternative estimate is excluded (include: false); "
+                      "the record it is an alternative to is the one included")
         if self.include and self.form == "none":
             raise bad("include", "an included record needs numbers (counts, a ratio, or a p-value)")
         if self.include and self.form == "p_only" and self.direction is None:

@@ -183,7 +183,7 @@ class EvidenceStore:
         recs = new.records if isinstance(new, EvidenceSet) else list(new)
         if not recs:
             raise InputError("nothing to add: the file holds no records")
-        check_records(recs)
+        check_records(recs, complete=False)
         current = self.records()
         new_ids = {r.id for r in recs}
         merged = [s.record for s in current if s.record.id not in new_ids] + recs
