@@ -50,10 +50,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
-from scipy.stats import norm
 
 from drivervte.errors import InputError
 from drivervte.evidence.store import StoredRecord
@@ -84,7 +84,7 @@ def required_information_size(ratio: float, p0: float, *, alpha: float = 0.05,
     p1 = ratio * p0 / (1 - p0 + ratio * p0)
     if p1 == p0:
         return math.inf
-    z = norm.ppf(1 - alpha / 2) + norm.ppf(power)
+    z = NormalDist().inv_cdf(1 - alpha / 2) + NormalDist().inv_cdf(power)
     n = z**2 * (p0 * (1 - p0) + p1 * (1 - p1)) / (p1 - p0) ** 2
     return 2 * n
 
