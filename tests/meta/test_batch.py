@@ -1,0 +1,134 @@
+"""fit_batch against single metafor::rma.uni fits (fixture metafor_batch.json)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import load_reference
+from drivervte.errors import ConvergenceWarning, InputError
+from drivervte.meta.batch import fit_batch
+from tolerances import ATOL_ZERO, RTOL_EXACT, RTOL_ITER
+
+REF = load_reference("metafor_batch")
+CASES = REF["cases"]
+KEYS = [("tau2", "tau2"), ("se_tau2", "se_tau2"), ("estimate", "beta"), ("se", "se"),
+        ("statistic", "zval"), ("pvalue", "pval"), ("ci_lower", "ci_lb"),
+        ("ci_upper", "ci_ub"), ("Q", "QE"), ("Q_pvalue", "QEp"), ("I2", "I2"), ("H2", "H2")]
+
+
+def rnum(x) -> float:
+    return np.nan if (x is None or isinstance(x, str)) else float(x)
+
+
+def padded():
+    """All fixture analyses as one k x B array, padded with NaN (unequal k)."""
+    ys = [np.atleast_1d(np.asarray(c["yi"], float)) for c in CASES]
+    vs = [np.atleast_1d(np.asarray(c["vi"], float)) for c in CASES]
+    kmax = max(len(y) for y in ys)
+    Y = np.full((kmax, len(ys)), np.nan)
+    V = np.full((kmax, len(ys)), np.nan)
+    for j, (y, v) in enumerate(zip(ys, vs, strict=True)):
+        Y[: len(y), j], V[: len(v), j] = y, v
+    return Y, V
+
+
+def test_fixture_has_the_hard_draws():
+    names = {c["name"] for c in CASES}
+    assert {"all_equal_yi", "extreme_vi_ratio", "k2", "k1", "tiny_vi"} <= names
+    assert sum(n.startswith("sim") for n in names) == 200
+
+
+# REML: the same Fisher-scoring path and stopping rule as metafor, so agreement is at
+# rounding level, far inside RTOL_ITER; DL/EE are closed form (RTOL_EXACT).
+@pytest.mark.parametrize("method,rtol", [("REML", RTOL_ITER / 100), ("DL", RTOL_EXACT),
+                                         ("EE", RTOL_EXACT)])
+def test_batch_matches_single_rma_uni(method, rtol):
+    Y, V = padded()
+    res = fit_batch(Y, V, method=method)
+    assert res.converged.all()
+    for ours, r in KEYS:
+        want = np.array([rnum(c["output"][method][r]) for c in CASES])
+        got = getattr(res, ours)
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=ATOL_ZERO, equal_nan=True,
+                                   err_msg=f"{method} {ours}")
+    assert res.k.tolist() == [len(np.atleast_1d(c["yi"])) for c in CASES]
+
+
+def test_max_relative_difference_reml_tau2_is_tiny():
+    Y, V = padded()
+    res = fit_batch(Y, V)
+    want = np.array([rnum(c["output"]["REML"]["tau2"]) for c in CASES])
+    pos = want > 1e-8
+    assert np.max(np.abs(res.tau2[pos] / want[pos] - 1)) < 1e-9
+
+
+def test_column_order_and_batching_do_not_matter():
+    Y, V = padded()
+    full = fit_batch(Y, V)
+    perm = np.random.default_rng(3).permutation(Y.shape[1])
+    shuffled = fit_batch(Y[:, perm], V[:, perm])
+    np.testing.assert_array_equal(shuffled.tau2, full.tau2[perm])
+    single = fit_batch(Y[:, 7], V[:, 7])
+    assert single.tau2[0] == full.tau2[7] and single.iterations[0] == full.iterations[7]
+
+
+def test_failures_do_not_abort_the_batch():
+    Y, V = padded()
+    Y, V = Y[:, :4].copy(), V[:, :4].copy()
+    V[0, 1] = -0.1          # non-positive variance
+    Y[:, 2] = np.nan        # no studies
+    res = fit_batch(Y, V)
+    assert res.converged.tolist() == [True, False, False, True]
+    assert "non-positive" in res.reason[1] and "no studies" in res.reason[2]
+    assert np.isnan(res.tau2[1]) and np.isfinite(res.tau2[3])
+    assert res.to_dict()["tau2"][1] is None
+
+
+def test_non_convergence_is_flagged_and_warned():
+    Y, V = padded()
+    with pytest.warns(ConvergenceWarning):
+        res = fit_batch(Y, V, maxiter=1)
+    assert (~res.converged).any()
+    failed = ~res.converged
+    assert np.isnan(res.tau2[failed]).all()
+    assert all("did not converge" in res.reason[j] for j in np.flatnonzero(failed))
+
+
+def test_all_equal_yi_gives_zero_tau2():
+    res = fit_batch(np.full(6, 0.25), np.array([0.1, 0.2, 0.05, 0.3, 0.1, 0.07]))
+    assert res.tau2[0] == 0.0 and res.Q[0] == 0.0 and res.I2[0] == 0.0
+
+
+def test_input_errors():
+    with pytest.raises(InputError, match="shape"):
+        fit_batch(np.zeros((3, 2)), np.ones((3, 3)))
+    with pytest.raises(InputError) as ei:
+        fit_batch(np.zeros(3), np.ones(3), method="PM")
+    assert ei.value.column == "method"
+
+
+def test_summary_and_frame():
+    Y, V = padded()
+    res = fit_batch(Y[:, :12], V[:, :12], method="DL")
+    assert "DL batch: 12 analyses" in res.summary()
+    assert list(res.to_frame().columns)[:2] == ["k", "tau2"]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(2, 15), st.integers(0, 10_000), st.floats(0.0, 2.0))
+def test_tau2_nonnegative_and_shift_invariant(k, seed, shift):
+    rng = np.random.default_rng(seed)
+    v = rng.uniform(0.01, 0.5, size=(k, 5))
+    y = rng.normal(0, 1, size=(k, 5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        a = fit_batch(y, v)
+        b = fit_batch(y + shift, v)
+    assert (a.tau2 >= 0).all()
+    np.testing.assert_allclose(b.tau2, a.tau2, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(b.estimate, a.estimate + shift, rtol=1e-6, atol=1e-6)
