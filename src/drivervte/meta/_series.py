@@ -13,7 +13,7 @@ from drivervte.meta._refit import RefitOutcome
 from drivervte.meta.result import MetaResult
 from drivervte.results import Result, fmt_p, format_table, jsonable
 
-__all__ = ["FitSeries", "series_from_fits", "ROW_KEYS"]
+__all__ = ["ROW_KEYS", "FitSeries", "series_from_fits"]
 
 #: Keys of each row of ``to_dict()``.
 ROW_KEYS = ("study", "estimate", "se", "statistic", "df", "pvalue", "ci_lower", "ci_upper",

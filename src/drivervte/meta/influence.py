@@ -39,12 +39,12 @@ from drivervte.meta.result import MetaResult
 from drivervte.results import Result, fmt_num, format_table, jsonable
 
 __all__ = [
-    "LeaveOneOutResult",
     "CumulativeResult",
     "InfluenceResult",
-    "leave_one_out",
+    "LeaveOneOutResult",
     "cumulative",
     "influence",
+    "leave_one_out",
 ]
 
 
@@ -86,8 +86,16 @@ def _loo_fits(res: MetaResult):
         else:
             X = None if _int_only(res) else res.X[keep]
             fits.append(refit(res, res.yi[keep], res.vi[keep], X,
-                              study=[s for s, m in zip(res.study, keep) if m]))
+                              study=[s for s, m in zip(res.study, keep, strict=True) if m]))
     return fits
+
+
+def _labels(res: MetaResult) -> list[str]:
+    if is_mh_peto(res):
+        from drivervte.meta._mhpeto import count_labels
+
+        return count_labels(res)
+    return list(res.study)
 
 
 def _int_only(res: MetaResult) -> bool:
@@ -118,7 +126,7 @@ def leave_one_out(res: MetaResult) -> LeaveOneOutResult:
     _check_series_input(res, "leave-one-out analysis")
     check_k(res, 2, "leave-one-out analysis")
     fits = _loo_fits(res)
-    out = series_from_fits(LeaveOneOutResult, res, fits, list(res.study))
+    out = series_from_fits(LeaveOneOutResult, res, fits, _labels(res))
     _warn_unconverged(out, "leave-one-out")
     return out
 
@@ -196,7 +204,8 @@ def cumulative(res: MetaResult, order=None, *, positions=None,
         else:
             fits.append(refit(res, res.yi[sel], res.vi[sel],
                               study=[res.study[j] for j in sel]))
-    out = series_from_fits(CumulativeResult, res, fits, [res.study[j] for j in pos],
+    labels = _labels(res)
+    out = series_from_fits(CumulativeResult, res, fits, [labels[j] for j in pos],
                            positions=[int(j) for j in pos])
     _warn_unconverged(out, "cumulative")
     return out
@@ -333,7 +342,7 @@ def influence(res: MetaResult) -> InfluenceResult:
     for i in range(k):
         keep = np.arange(k) != i
         out = refit(res, yi[keep], vi[keep], None if int_only else X[keep],
-                    study=[s for s, m in zip(res.study, keep) if m])
+                    study=[s for s, m in zip(res.study, keep, strict=True) if m])
         if not out.ok:
             notes[i] = out.problem
             continue

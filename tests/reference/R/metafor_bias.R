@@ -266,7 +266,7 @@ for (ds in c("bcg", "egger2001")) {
 # ------------------------------------------------------------------ ranktest on raw vectors
 # Exact Kendall p-values (no ties) for n = 3..60 and the tie-corrected normal approximation.
 set.seed(20261126)
-for (n in c(3, 4, 5, 8, 12, 25, 49, 50, 60)) {
+for (n in c(3, 4, 5, 8, 12, 25, 49, 50, 60, 100, 150)) {
   yi <- round(rnorm(n, 0.2, 0.5), 6)
   vi <- round(runif(n, 0.01, 0.5), 6)
   rk <- ranktest(yi, vi)
