@@ -169,7 +169,7 @@ class EvidenceStore:
         """Ids of the user's records, in the order they were added."""
         con = self._connect(write=False)
         try:
-            return [r[0] for r in con.execute("SELECT id FROM u.user_records ORDER BY seq")]
+            return [r[0] for r in con.execute("SELECT id FROM u.user_records ORDER BY seq").fetchall()]
         finally:
             con.close()
 
