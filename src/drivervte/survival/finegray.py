@@ -78,9 +78,16 @@ class FineGray:
     >>> print(fg.result_.summary())  # doctest: +SKIP
     """
 
-    def __init__(self, cause: int = 1, cencode: int = 0, variance: str = "sandwich",
-                 ties: str = "breslow", max_iter: int = 50, tol: float = 1e-9,
-                 level: float = 0.95) -> None:
+    def __init__(
+        self,
+        cause: int = 1,
+        cencode: int = 0,
+        variance: str = "sandwich",
+        ties: str = "breslow",
+        max_iter: int = 50,
+        tol: float = 1e-9,
+        level: float = 0.95,
+    ) -> None:
         self.cause = cause
         self.cencode = cencode
         self.variance = variance
@@ -90,10 +97,21 @@ class FineGray:
         self.level = level
 
     # ------------------------------------------------------------------ fit
-    def fit(self, data: pd.DataFrame | None = None, *, time: Any, status: Any,
-            covariates: Sequence[str] | None = None, X: Any = None, cengroup: Any = None,
-            cov2: Any = None, tf: Callable | None = None, entry: Any = None,
-            reference: dict | None = None, missing: str = "error") -> FineGray:
+    def fit(
+        self,
+        data: pd.DataFrame | None = None,
+        *,
+        time: Any,
+        status: Any,
+        covariates: Sequence[str] | None = None,
+        X: Any = None,
+        cengroup: Any = None,
+        cov2: Any = None,
+        tf: Callable | None = None,
+        entry: Any = None,
+        reference: dict | None = None,
+        missing: str = "error",
+    ) -> FineGray:
         """Fit. With ``data`` (a DataFrame), ``time``/``status``/``cengroup``/``entry`` are
         column names and ``covariates``/``cov2`` lists of columns (coded by
         :func:`~drivervte.survival.design.design_matrix`; ``reference`` and ``missing`` as in
@@ -111,12 +129,28 @@ class FineGray:
         if self.cause == self.cencode:
             raise InputError("cause and cencode must differ", column="cause")
         if data is not None:
-            inp = from_frame(data, time=time, status=status, covariates=covariates or [],
-                             cengroup=cengroup, cov2=cov2 or [], entry=entry,
-                             reference=reference, missing=missing)
+            inp = from_frame(
+                data,
+                time=time,
+                status=status,
+                covariates=covariates or [],
+                cengroup=cengroup,
+                cov2=cov2 or [],
+                entry=entry,
+                reference=reference,
+                missing=missing,
+            )
         else:
-            inp = from_arrays(time=time, status=status, X=X, names=covariates,
-                              cengroup=cengroup, cov2=cov2, entry=entry, missing=missing)
+            inp = from_arrays(
+                time=time,
+                status=status,
+                X=X,
+                names=covariates,
+                cengroup=cengroup,
+                cov2=cov2,
+                entry=entry,
+                missing=missing,
+            )
         if inp.X2.shape[1] and tf is None:
             raise InputError("cov2 needs tf (a function of time)", column="tf")
         self._check(inp)
@@ -131,17 +165,20 @@ class FineGray:
         if not np.any(s == self.cause):
             raise InputError(f"no events of cause {self.cause} in the rows used; "
                              "check --cause / the status coding", column=inp.status_name)
-        Z = np.hstack((inp.X, inp.X2))
-        for j, name in enumerate(inp.names):
-            col = Z[:, j]
-            if np.all(col == col[0]):
+        for Z, names in ((inp.X, inp.names), (inp.X2, inp.names[inp.X.shape[1]:])):
+            if Z.shape[1] == 0:
+                continue
+            const = np.flatnonzero(np.ptp(Z, axis=0) == 0)
+            if const.size:
                 raise InputError("covariate is constant in the rows used; drop it",
-                                 column=name)
+                                 column=names[const[0]])
         Z = inp.X  # cov2 columns often repeat cov1 columns: only X is checked for rank
-        if Z.shape[1]:
-            Zc = Z - Z.mean(axis=0)
-            sv = np.linalg.svd(Zc / np.linalg.norm(Zc, axis=0), compute_uv=False)
-            if sv[-1] < 1e-10 * sv[0]:
+        if Z.shape[1] > 1:
+            mu = Z.mean(axis=0)
+            G = Z.T @ Z - Z.shape[0] * np.outer(mu, mu)
+            sd = np.sqrt(np.diag(G))
+            ev = np.linalg.eigvalsh(G / np.outer(sd, sd))
+            if ev[0] < 1e-10 * ev[-1]:
                 raise InputError("covariates are collinear (the design matrix is rank "
                                  "deficient); drop one of them",
                                  column=",".join(inp.names[: Z.shape[1]]))
@@ -153,19 +190,23 @@ class FineGray:
         dense = D.X2.shape[1] > 0
         p = D.p
         if dense:
+
             def kernel(b):
                 return dense_eval(D, b, "kernel")
 
             def loglik(b):
                 return dense_eval(D, b, "loglik")
         else:
+
             def kernel(b):
                 return fast_kernel(D, b)
 
             def loglik(b):
                 return fast_loglik(D, b)
-        beta, out, conv, it, reasons = newton(kernel, loglik, p, max_iter=self.max_iter,
-                                              tol=self.tol, names=inp.names)
+
+        beta, out, conv, it, reasons = newton(
+            kernel, loglik, p, max_iter=self.max_iter, tol=self.tol, names=inp.names
+        )
         ll = out[0]
         ll0 = loglik(np.zeros(p))
         var = var_model = None
@@ -173,7 +214,7 @@ class FineGray:
         if dense:
             res, info, _, _, S0 = dense_eval(D, beta, "variance")
         else:
-            res, info, _, _, S0 = sandwich_terms(D, beta)
+            res, info, _, _, S0 = sandwich_terms(D, beta, kern=out)
         try:
             var_model = np.linalg.inv(info)
             var = var_model @ (res.T @ res) @ var_model
@@ -186,11 +227,22 @@ class FineGray:
         self._store(D, beta, S0, var, var_model, inp.names)
         used = var if self.variance == "sandwich" else var_model
         self.result_ = build_result(
-            names=inp.names, beta=beta, var=used, var_model=var_model, loglik=ll,
-            loglik_null=ll0, converged=conv, iterations=it, n=D.time.size,
-            events=int(np.sum(ici == 1)), n_competing=int(np.sum(ici == 2)),
-            n_censored=int(np.sum(ici == 0)), excluded=inp.excluded, warnings=warnings_,
-            level=self.level)
+            names=inp.names,
+            beta=beta,
+            var=used,
+            var_model=var_model,
+            loglik=ll,
+            loglik_null=ll0,
+            converged=conv,
+            iterations=it,
+            n=D.time.size,
+            events=int(np.sum(ici == 1)),
+            n_competing=int(np.sum(ici == 2)),
+            n_censored=int(np.sum(ici == 0)),
+            excluded=inp.excluded,
+            warnings=warnings_,
+            level=self.level,
+        )
         self.converged_ = conv
         return self
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from drivervte.survival.finegray_scan import FGData, psi_terms
+from drivervte.survival.finegray_scan import FGData, add_psi
 
 __all__ = ["dense_eval"]
 
@@ -81,8 +81,7 @@ def dense_eval(D: FGData, beta: np.ndarray, what: str = "kernel"):
             u = cens_u[g]
             if idx.size == 0 or u.size == 0 or D.dkg[g, k] == 0:
                 continue
-            c = ew[idx, None] * Zc[idx]  # zero weight for those still at risk is wrong:
-            c[D.m[idx] > k] = 0.0  # only competing failures before t_k enter q
+            c = ew[idx, None] * Zc[idx]  # competing failures before u <= t_k enter q
             cs = np.vstack((np.zeros((1, p)), np.cumsum(c, axis=0)))
             jj = np.searchsorted(D.time[idx], u, side="left")
             upto = u <= D.uft[k]
@@ -91,5 +90,5 @@ def dense_eval(D: FGData, beta: np.ndarray, what: str = "kernel"):
         return float(ll) if np.isfinite(ll) else -np.inf
     if what == "kernel":
         return float(ll), score, info, S0s
-    res += psi_terms(D, [lambda u, q=q: q for q in qarr])
+    add_psi(D, [lambda u, q=q: q for q in qarr], res)
     return res, info, float(ll), score, S0s

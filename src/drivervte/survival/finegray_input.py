@@ -35,22 +35,49 @@ def _design_columns(names: list[str], col: str) -> list[int]:
     return [i for i, nm in enumerate(names) if nm == col or nm.startswith(col + "[")]
 
 
-def from_frame(df: pd.DataFrame, *, time: str, status: str, covariates: Sequence[str],
-               cengroup: str | None, cov2: Sequence[str], entry: str | None,
-               reference: dict | None, missing: str) -> FGInput:
+def from_frame(
+    df: pd.DataFrame,
+    *,
+    time: str,
+    status: str,
+    covariates: Sequence[str],
+    cengroup: str | None,
+    cov2: Sequence[str],
+    entry: str | None,
+    reference: dict | None,
+    missing: str,
+) -> FGInput:
     """Validate a table with :func:`~drivervte.survival.cohort.prepare_cohort`."""
     cov1 = list(covariates)
     cov2 = list(cov2)
     allcols = cov1 + [c for c in cov2 if c not in cov1]
-    coh = prepare_cohort(df, time=time, status=status, covariates=allcols, group=cengroup,
-                         entry=entry, reference=reference, missing=missing)
+    coh = prepare_cohort(
+        df,
+        time=time,
+        status=status,
+        covariates=allcols,
+        group=cengroup,
+        entry=entry,
+        reference=reference,
+        missing=missing,
+    )
     i1 = [i for c in cov1 for i in _design_columns(coh.covariate_names, c)]
     i2 = [i for c in cov2 for i in _design_columns(coh.covariate_names, c)]
     names = [coh.covariate_names[i] for i in i1]
     names += [f"{coh.covariate_names[i]}*tf{j + 1}" for j, i in enumerate(i2)]
     group = coh.group if coh.group is not None else np.zeros(coh.time.size, dtype=int)
-    return FGInput(coh.time, coh.status, coh.X[:, i1], coh.X[:, i2], names, group, coh.entry,
-                   coh.rows, list(coh.excluded), status)
+    return FGInput(
+        coh.time,
+        coh.status,
+        coh.X[:, i1],
+        coh.X[:, i2],
+        names,
+        group,
+        coh.entry,
+        coh.rows,
+        list(coh.excluded),
+        status,
+    )
 
 
 def _as_2d(a: Any, n: int, what: str) -> np.ndarray:
@@ -64,8 +91,17 @@ def _as_2d(a: Any, n: int, what: str) -> np.ndarray:
     return arr
 
 
-def from_arrays(*, time: Any, status: Any, X: Any, names: Sequence[str] | None,
-                cengroup: Any, cov2: Any, entry: Any, missing: str) -> FGInput:
+def from_arrays(
+    *,
+    time: Any,
+    status: Any,
+    X: Any,
+    names: Sequence[str] | None,
+    cengroup: Any,
+    cov2: Any,
+    entry: Any,
+    missing: str,
+) -> FGInput:
     """Validate arrays: finite times >= 0, known status, finite covariates."""
     t = np.asarray(time, dtype=float).ravel()
     n = t.size
@@ -82,22 +118,30 @@ def from_arrays(*, time: Any, status: Any, X: Any, names: Sequence[str] | None,
     if e is not None:
         checks["entry"] = e
     miss = {k: np.isnan(v) for k, v in checks.items()}
-    miss["X"] = np.isnan(X1).any(axis=1)
-    miss["cov2"] = np.isnan(X2).any(axis=1)
+    for k, v in (("X", X1), ("cov2", X2)):
+        # one pass to detect, a second only to locate (a row sum is NaN iff a NaN is there
+        # or inf - inf occurs; the latter is caught below as non-finite)
+        rs = v.sum(axis=1)
+        miss[k] = np.isnan(v).any(axis=1) if np.isnan(rs).any() else np.zeros(n, bool)
     if g.dtype.kind == "f":
         miss["cengroup"] = np.isnan(g)
     bad = np.zeros(n, dtype=bool)
     excluded = []
     for k, m in miss.items():
         if m.any() and missing != "exclude":
-            raise InputError("missing values; fill them or pass missing='exclude'",
-                             column=k, rows=np.flatnonzero(m))
+            raise InputError(
+                "missing values; fill them or pass missing='exclude'",
+                column=k,
+                rows=np.flatnonzero(m),
+            )
         bad |= m
     for r in np.flatnonzero(bad).tolist():
         cols = [k for k, m in miss.items() if m[r]]
         excluded.append({"row": r, "reason": "missing value in " + ", ".join(cols)})
     keep = ~bad
     for k, v in (("time", t), ("X", X1), ("cov2", X2)):
+        if v.ndim == 2 and np.isfinite(v.sum(axis=1)[keep]).all():
+            continue
         inf = keep & (np.isinf(v) if v.ndim == 1 else np.isinf(v).any(axis=1))
         if inf.any():
             raise InputError("values must be finite", column=k, rows=np.flatnonzero(inf))
@@ -107,8 +151,11 @@ def from_arrays(*, time: Any, status: Any, X: Any, names: Sequence[str] | None,
     if e is not None:
         badE = keep & ((e < 0) | (e >= t) | np.isinf(e))
         if badE.any():
-            raise InputError("entry must be finite, >= 0 and before the time",
-                             column="entry", rows=np.flatnonzero(badE))
+            raise InputError(
+                "entry must be finite, >= 0 and before the time",
+                column="entry",
+                rows=np.flatnonzero(badE),
+            )
     rows = np.flatnonzero(keep)
     p1, p2 = X1.shape[1], X2.shape[1]
     if names is None:
@@ -116,8 +163,18 @@ def from_arrays(*, time: Any, status: Any, X: Any, names: Sequence[str] | None,
     else:
         nm = [str(x) for x in names]
         if len(nm) != p1:
-            raise InputError(f"{len(nm)} covariate names for {p1} columns of X",
-                             column="covariates")
+            raise InputError(
+                f"{len(nm)} covariate names for {p1} columns of X", column="covariates"
+            )
     nm += [f"cov2{j + 1}*tf{j + 1}" for j in range(p2)]
-    return FGInput(t[rows], s[rows], X1[rows], X2[rows], nm, g[rows],
-                   None if e is None else e[rows], rows, excluded)
+    return FGInput(
+        t[rows],
+        s[rows],
+        X1[rows],
+        X2[rows],
+        nm,
+        g[rows],
+        None if e is None else e[rows],
+        rows,
+        excluded,
+    )

@@ -39,8 +39,8 @@ def newton(
     b = np.zeros(p) if init is None else np.asarray(init, dtype=float).copy()
     reasons: list[str] = []
     it = 0
+    out = kernel(b)
     while True:
-        out = kernel(b)
         ll, U, H = out[0], out[1], out[2]
         if not (np.isfinite(ll) and np.all(np.isfinite(U)) and np.all(np.isfinite(H))):
             reasons.append("log pseudo-likelihood or its derivatives are not finite")
@@ -48,33 +48,34 @@ def newton(
         try:
             step = np.linalg.solve(H, U)
         except np.linalg.LinAlgError:
-            reasons.append(
-                "information matrix is singular (collinear covariates or "
-                "a coefficient diverging to infinity)"
-            )
+            reasons.append("information matrix is singular (collinear covariates or "
+                           "a coefficient diverging to infinity)")
             return b, out, False, it, reasons
         score_ok = np.max(np.abs(U) * np.maximum(np.abs(b), 1), initial=0) < max(abs(ll), 1) * tol
         step_ok = np.all(np.abs(step) <= 1e-6 * np.maximum(np.abs(b), 1))
         if score_ok and step_ok:
             return b, out, True, it, reasons
         if it >= max_iter:
-            big = [names[k] for k in np.flatnonzero(np.abs(step) > 1e-6 * np.maximum(np.abs(b), 1))]
+            big = [names[k] for k in np.flatnonzero(
+                np.abs(step) > 1e-6 * np.maximum(np.abs(b), 1))]
             if score_ok and big:
                 reasons.append(
-                    "monotone likelihood: coefficient(s) "
-                    + ", ".join(big)
+                    "monotone likelihood: coefficient(s) " + ", ".join(big)
                     + " diverge to +/-infinity (e.g. no events in one level of a binary "
-                    "covariate); the estimates are not finite"
-                )
+                    "covariate); the estimates are not finite")
             else:
                 reasons.append(f"no convergence in {max_iter} Newton iterations")
             return b, out, False, it, reasons
         slope = float(step @ U)
-        bn = b + step
-        fbn = loglik(bn)
-        halvings = 0
         slack = 16 * np.finfo(float).eps * max(abs(ll), 1.0)  # rounding of the sums
+        # the full step is evaluated with the whole kernel: accepted (the usual case), its
+        # score and information serve the next iteration at no extra cost
+        bn = b + step
+        out_n = kernel(bn)
+        fbn = out_n[0]
+        halvings = 0
         while not np.isfinite(fbn) or fbn < ll + 1e-4 * slope - slack:
+            out_n = None
             halvings += 1
             if halvings > 20:
                 break
@@ -83,11 +84,12 @@ def newton(
             bn = b + step
             fbn = loglik(bn)
         if halvings > 20:
-            # No ascent possible along the Newton direction: we are at the optimum to
-            # machine precision if the score is already tiny, otherwise report failure.
+            # No ascent along the Newton direction: at the optimum to rounding if the
+            # score or the step is already tiny, otherwise a failure.
             if score_ok or step_ok:
                 return b, out, True, it, reasons
             reasons.append("step-halving failed (20 halvings without increase)")
             return b, out, False, it, reasons
         b = bn
+        out = out_n if out_n is not None else kernel(b)
         it += 1

@@ -3,7 +3,6 @@
 Notation (data sorted by time, :math:`d` distinct cause-1 failure times :math:`t_1<\\dots<t_d`
 with :math:`d_k` failures each, :math:`m_j = \\#\\{k: t_k \\le T_j\\}`, censoring group
 :math:`g_j`, :math:`G_j = \\hat G_{g_j}(T_j-)` from :mod:`.finegray_weights`):
-
 subject :math:`j` is in the risk set of :math:`t_k` with weight
 
 .. math::
@@ -11,25 +10,30 @@ subject :math:`j` is in the risk set of :math:`t_k` with weight
     w_j(t_k) = 1 \\ (k < m_j), \\qquad
     w_j(t_k) = \\hat G_{g_j}(t_k-)/G_j \\ (k \\ge m_j,\\ j \\text{ failed from another cause}),
 
-and 0 otherwise. Then
-:math:`S_r(t_k) = \\sum_j w_j(t_k) e^{x_j'\\beta} x_j^{\\otimes r}` is
+and 0 otherwise. Then :math:`S_r(t_k) = \\sum_j w_j(t_k) e^{x_j'\\beta} x_j^{\\otimes r}` is
 
-* a **backward** cumulative sum over the sorted subjects (those still at risk), plus
-* for each censoring group a **forward** cumulative sum of
-  :math:`e^{x_j'\\beta} x_j / G_j` over competing failures before :math:`t_k`, multiplied by
-  :math:`\\hat G_g(t_k-)`
+* a **backward** cumulative sum over the sorted subjects (those still at risk: the blocks
+  of subjects between consecutive failure times are summed once, then cumulated), plus
+* for each censoring group a **forward** cumulative sum of :math:`e^{x_j'\\beta} x_j / G_j`
+  over competing failures before :math:`t_k`, multiplied by :math:`\\hat G_g(t_k-)`
 
-(Kawaguchi, Shih, Suchard 2020, Biometrics 77: 1254-1265, the method of R ``fastcmprsk``).
-One evaluation of the log pseudo-likelihood, score and information costs
-:math:`O(n p^2 + d p^2)`; the information uses
-:math:`\\sum_k d_k S_2(t_k)/S_0(t_k) = \\sum_j c_j e^{x_j'\\beta} x_j x_j'` with
-:math:`c_j = \\sum_k d_k w_j(t_k)/S_0(t_k)`, itself a prefix/suffix sum, so no
-:math:`n\\times p\\times p` array is ever formed.
+(Kawaguchi, Shih, Suchard 2021, Biometrics 77: 1254-1265; R ``fastcmprsk``). One
+evaluation of log pseudo-likelihood, score and information costs :math:`O(n p^2)`; the
+information uses :math:`\\sum_k d_k S_2(t_k)/S_0(t_k) = \\sum_j c_j e^{x_j'\\beta} x_j x_j'`
+with :math:`c_j = \\sum_k d_k w_j(t_k)/S_0(t_k)`, itself a prefix (at risk) plus suffix
+(after a competing failure) sum, so no :math:`n\\times p\\times p` or :math:`n\\times d`
+array is ever formed.
 
-The sandwich variance (``crr``'s ``var``, Fortran ``crrvv``) needs, per subject, the
-score residual :math:`\\eta_i` and the censoring term :math:`\\psi_i`; both reduce to the same
-prefix/suffix sums (see :func:`sandwich_terms`). Reference: Fine and Gray (1999), JASA 94:
-496-509, Section 3; R ``cmprsk::crr``.
+The sandwich variance (``crr``'s ``var``, Fortran ``crrvv``) needs per subject the score
+residual :math:`\\eta_i` and the censoring term :math:`\\psi_i`; both reduce to the same
+prefix/suffix sums (:func:`sandwich_terms`, :func:`add_psi`): :math:`O(n p^2)` in all.
+Reference: Fine and Gray (1999), JASA 94: 496-509, Section 3; R ``cmprsk::crr``.
+
+Implementation notes: covariates are centred (the pseudo-likelihood, its derivatives and
+the residuals are invariant to shifting a covariate; only the baseline hazard needs the
+shift back, done by the caller). Block sums use sparse-matrix products (SciPy CSR) so that
+no n x p temporary is built per Newton step; the information uses a preallocated n x p
+work buffer.
 """
 
 from __future__ import annotations
@@ -37,10 +41,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from drivervte.survival.finegray_weights import censoring_km, eval_censoring
 
-__all__ = ["FGData", "fast_kernel", "fast_loglik", "prepare", "psi_terms", "sandwich_terms"]
+__all__ = ["FGData", "add_psi", "fast_kernel", "fast_loglik", "prepare", "sandwich_terms"]
 
 
 @dataclass
@@ -49,9 +54,9 @@ class FGData:
 
     time: np.ndarray  # (n,) sorted
     ici: np.ndarray  # (n,) 1 = cause of interest, 2 = other cause, 0 = censored
-    X: np.ndarray  # (n, p) fixed covariates, centred
+    X: np.ndarray  # (n, p) fixed covariates, centred, C order
     X2: np.ndarray  # (n, p2) covariates multiplied by tf, centred
-    tfs: np.ndarray  # (d, p2) tf evaluated at the distinct failure times
+    tfs: np.ndarray  # (d, p2) tf at the distinct failure times
     xmean: np.ndarray  # (p + p2,) centring constants
     group: np.ndarray  # (n,) censoring group 0..ncg-1
     ncg: int
@@ -65,6 +70,11 @@ class FGData:
     event: np.ndarray  # (n,) bool, ici == 1
     comp: list  # per group: sorted indices of competing failures
     order: np.ndarray  # sorted position -> input row
+    buf: np.ndarray | None = None  # (n, p) work buffer (fast path only)
+    xe_sum: np.ndarray | None = None  # (p,) sum of x over cause-1 failures
+    seg_ptr: np.ndarray | None = None  # CSR row pointers: [before t_1, blocks from t_k]
+    cols: np.ndarray | None = None  # arange(n) as CSR column indices
+    comp_ptr: list | None = None  # per group: CSR row pointers by m of competing failures
 
     @property
     def p(self) -> int:
@@ -77,21 +87,20 @@ def prepare(time, ici, X, group, X2=None, tf=None) -> FGData:
     t = np.asarray(time, dtype=float)[order]
     ic = np.asarray(ici)[order]
     Xs = np.asarray(X, dtype=float)[order]
-    grp_raw = np.asarray(group)[order]
-    ug, grp = np.unique(grp_raw, return_inverse=True)
-    ncg = ug.size
+    _, grp = np.unique(np.asarray(group)[order], return_inverse=True)
+    grp = grp.ravel()
+    ncg = int(grp.max()) + 1 if grp.size else 1
     n = t.size
     X2s = np.zeros((n, 0)) if X2 is None else np.asarray(X2, dtype=float)[order]
-    xmean = np.concatenate((Xs.mean(axis=0), X2s.mean(axis=0))) if n else np.zeros(0)
+    xmean = np.concatenate((Xs.mean(axis=0), X2s.mean(axis=0)))
     p1 = Xs.shape[1]
-    Xs = Xs - xmean[:p1]
+    Xs -= xmean[:p1]
     X2s = X2s - xmean[p1:]
     event = ic == 1
     uft, dk = np.unique(t[event], return_counts=True)
     d = uft.size
-    dkg = np.zeros((ncg, d))
     kev = np.searchsorted(uft, t[event])
-    np.add.at(dkg, (grp[event], kev), 1.0)
+    dkg = np.bincount(grp[event] * d + kev, minlength=ncg * d).reshape(ncg, d).astype(float)
     start = np.searchsorted(t, uft, side="left")
     m = np.searchsorted(uft, t, side="right")
     Gown = np.empty(n)
@@ -108,73 +117,62 @@ def prepare(time, ici, X, group, X2=None, tf=None) -> FGData:
         tfs = np.zeros((d, X2s.shape[1]))
     else:
         tfs = np.asarray(tf(uft), dtype=float).reshape(d, X2s.shape[1])
-    return FGData(
-        t,
-        ic,
-        Xs,
-        X2s,
-        tfs,
-        xmean,
-        grp,
-        ncg,
-        uft,
-        dk.astype(float),
-        dkg,
-        start,
-        m,
-        Gown,
-        Gk,
-        event,
-        comp,
-        order,
-    )
+    D = FGData(t, ic, Xs, X2s, tfs, xmean, grp, ncg, uft, dk.astype(float), dkg, start, m,
+               Gown, Gk, event, comp, order)
+    if X2s.shape[1] == 0:
+        D.buf = np.empty_like(Xs)
+        D.xe_sum = Xs[event].sum(axis=0)
+        itype = np.int32 if n < 2**31 - 1 else np.int64
+        D.seg_ptr = np.concatenate(([0], start, [n])).astype(itype)
+        D.cols = np.arange(n, dtype=itype)
+        D.comp_ptr = [
+            np.searchsorted(m[idx], np.arange(d + 2), side="left").astype(itype) for idx in comp
+        ]
+    return D
 
 
 def _risk_sums(D: FGData, e: np.ndarray, need_x: bool = True):
-    """S0 (d,) and S1 (d, p) at every failure time: backward + forward cumulative sums."""
-    X = D.X
-    cols = [e[:, None]]
+    """S0 (d,) and, if ``need_x``, S1 (d, p) at every failure time."""
+    d = D.uft.size
+    S0 = np.cumsum(np.add.reduceat(e, D.start)[::-1])[::-1]
+    S1 = None
     if need_x:
-        cols.append(e[:, None] * X)
-    W = np.hstack(cols) if len(cols) > 1 else cols[0]
-    # backward: subjects with time >= t_k are the segments from start[k] on
-    seg = np.add.reduceat(W, D.start, axis=0)
-    S = np.cumsum(seg[::-1], axis=0)[::-1]
-    # forward: competing failures before t_k, weighted G_g(t_k-)/G_j
+        M = sp.csr_matrix((e, D.cols, D.seg_ptr), shape=(d + 1, e.size))
+        S1 = np.cumsum((M @ D.X)[:0:-1], axis=0)[::-1]  # row 0: before the first failure
     for g, idx in enumerate(D.comp):
         if idx.size == 0:
             continue
-        Wc = W[idx] / D.Gown[idx, None]
-        cs = np.cumsum(Wc, axis=0)
-        pos = np.searchsorted(D.m[idx], np.arange(D.uft.size), side="right") - 1
-        P = np.where(pos[:, None] >= 0, cs[np.maximum(pos, 0)], 0.0)
-        S = S + D.Gk[g][:, None] * P
-    return S
+        v = e[idx] / D.Gown[idx]
+        P0 = np.cumsum(np.bincount(D.m[idx], weights=v, minlength=d + 1))[:d]
+        S0 = S0 + D.Gk[g] * P0
+        if need_x:
+            M = sp.csr_matrix((v, idx.astype(D.cols.dtype), D.comp_ptr[g]),
+                              shape=(d + 1, e.size))
+            P1 = np.cumsum(M @ D.X, axis=0)[:d]
+            S1 = S1 + D.Gk[g][:, None] * P1
+    return S0, S1
 
 
 def fast_loglik(D: FGData, beta: np.ndarray) -> float:
     """Log pseudo-likelihood only (for step-halving); O(n p)."""
-    eta = D.X @ beta
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        e = np.exp(eta)
-        S0 = _risk_sums(D, e, need_x=False)[:, 0]
-        ll = eta[D.event].sum() - np.dot(D.dk, np.log(S0))
+        e = np.exp(D.X @ beta)
+        S0, _ = _risk_sums(D, e, need_x=False)
+        ll = beta @ D.xe_sum - np.dot(D.dk, np.log(S0))
     return float(ll) if np.isfinite(ll) else -np.inf
 
 
 def fast_kernel(D: FGData, beta: np.ndarray):
-    """Log pseudo-likelihood, score and information at ``beta``; O(n p^2 + d p^2)."""
-    X = D.X
-    eta = X @ beta
+    """Log pseudo-likelihood, score, information, S0 and xbar at ``beta``; O(n p^2)."""
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        e = np.exp(eta)
-        S = _risk_sums(D, e)
-        S0 = S[:, 0]
-        xbar = S[:, 1:] / S0[:, None]
-        ll = eta[D.event].sum() - np.dot(D.dk, np.log(S0))
-        score = X[D.event].sum(axis=0) - D.dk @ xbar
+        e = np.exp(D.X @ beta)
+        S0, S1 = _risk_sums(D, e)
+        xbar = S1 / S0[:, None]
+        ll = beta @ D.xe_sum - np.dot(D.dk, np.log(S0))
+        score = D.xe_sum - D.dk @ xbar
         c = _risk_coef(D, D.dk / S0)
-        info = (X * (e * c)[:, None]).T @ X - (xbar * D.dk[:, None]).T @ xbar
+        np.multiply(D.X, (e * c)[:, None], out=D.buf)
+        info = D.buf.T @ D.X - (xbar * D.dk[:, None]).T @ xbar
     return float(ll), score, info, S0, xbar
 
 
@@ -190,69 +188,63 @@ def _risk_coef(D: FGData, a: np.ndarray) -> np.ndarray:
     return c
 
 
-def _risk_coef_vec(D: FGData, a: np.ndarray) -> np.ndarray:
-    """As :func:`_risk_coef` for a (d, p) matrix ``a``: returns (n, p)."""
-    A = np.vstack((np.zeros((1, a.shape[1])), np.cumsum(a, axis=0)))
-    c = A[D.m]
-    for g, idx in enumerate(D.comp):
-        if idx.size == 0:
-            continue
-        ga = D.Gk[g][:, None] * a
-        T = np.vstack((np.cumsum(ga[::-1], axis=0)[::-1], np.zeros((1, a.shape[1]))))
-        c[idx] += T[D.m[idx]] / D.Gown[idx, None]
-    return c
-
-
-def sandwich_terms(D: FGData, beta: np.ndarray):
-    """Per-subject :math:`\\eta_i + \\psi_i` (n, p) and information, fixed covariates.
+def sandwich_terms(D: FGData, beta: np.ndarray, kern=None):
+    """Score-residual matrix (n, p) of :math:`\\eta_i + \\psi_i`, information, ll, score, S0.
 
     .. math::
 
-        \\eta_i = \\int (x_i - \\bar x(t))\\, dN_i(t)
+        \\eta_i = \\delta_i (x_i - \\bar x_{k(i)})
                  - \\sum_k d_k w_i(t_k) e^{x_i'\\beta} (x_i - \\bar x_k)/S_0(t_k)
+               = \\delta_i (x_i - \\bar x_{k(i)}) - e^{x_i'\\beta}(x_i c_i - b_i)
 
-    computed as :math:`\\delta_i (x_i-\\bar x_{k(i)}) - e^{x_i'\\beta}(x_i c_i - b_i)` with
-    :math:`c_i = \\sum_k d_k w_i(t_k)/S_{0k}`, :math:`b_i = \\sum_k d_k w_i(t_k)\\bar x_k/S_{0k}`
-    (prefix/suffix sums). :math:`\\psi_i` is in :func:`psi_terms`.
+    with :math:`c_i = \\sum_k d_k w_i(t_k)/S_{0k}` and
+    :math:`b_i = \\sum_k d_k w_i(t_k)\\bar x_k/S_{0k}` (prefix sums at :math:`m_i`, plus for a
+    competing failure suffix sums divided by :math:`G_i`). :math:`\\psi_i`: :func:`add_psi`.
+    The caller forms :math:`\\sum_i (\\eta_i+\\psi_i)^{\\otimes 2}` as ``R.T @ R``.
     """
-    ll, score, info, S0, xbar = fast_kernel(D, beta)
-    X = D.X
-    e = np.exp(X @ beta)
+    ll, score, info, S0, xbar = fast_kernel(D, beta) if kern is None else kern
+    p = D.X.shape[1]
+    e = np.exp(D.X @ beta)
     a = D.dk / S0
     c = _risk_coef(D, a)
-    b = _risk_coef_vec(D, a[:, None] * xbar)
-    res = -(e[:, None] * (X * c[:, None] - b))
-    ev = D.event
-    res[ev] += X[ev] - xbar[D.m[ev] - 1]
-    # q_g(u) = R1_g(u) a_g(u) - R0_g(u) b_g(u) at each censoring time u of group g
+    R = D.buf
+    axbar = a[:, None] * xbar  # (d, p)
+    Btab = np.vstack((np.zeros((1, p)), np.cumsum(axbar, axis=0)))
+    np.multiply(D.X, c[:, None], out=R)
+    np.subtract(Btab[D.m], R, out=R)
+    R *= e[:, None]
+    for g, idx in enumerate(D.comp):
+        if idx.size == 0:
+            continue
+        ga = axbar * D.Gk[g][:, None]
+        T = np.vstack((np.cumsum(ga[::-1], axis=0)[::-1], np.zeros((1, p))))
+        R[idx] += T[D.m[idx]] * (e[idx] / D.Gown[idx])[:, None]
+    ev = np.flatnonzero(D.event)
+    R[ev] += D.X[ev] - xbar[D.m[ev] - 1]
     qfun = []
     for g, idx in enumerate(D.comp):
         ag = D.dkg[g] * D.Gk[g] / S0  # (d,)
         A = np.concatenate((np.cumsum(ag[::-1])[::-1], [0.0]))
-        B = np.vstack(
-            (np.cumsum((ag[:, None] * xbar)[::-1], axis=0)[::-1], np.zeros((1, X.shape[1])))
-        )
-        if idx.size:
-            w = e[idx] / D.Gown[idx]
-            R0 = np.concatenate(([0.0], np.cumsum(w)))
-            R1 = np.vstack((np.zeros((1, X.shape[1])), np.cumsum(w[:, None] * X[idx], axis=0)))
-        else:
-            R0 = np.zeros(1)
-            R1 = np.zeros((1, X.shape[1]))
+        B = np.vstack((np.cumsum((ag[:, None] * xbar)[::-1], axis=0)[::-1], np.zeros((1, p))))
+        w = e[idx] / D.Gown[idx]
+        R0 = np.concatenate(([0.0], np.cumsum(w)))
+        R1 = np.vstack((np.zeros((1, p)), np.cumsum(w[:, None] * D.X[idx], axis=0)))
         comp_t = D.time[idx]
 
         def q(u, A=A, B=B, R0=R0, R1=R1, comp_t=comp_t):
-            kk = np.searchsorted(D.uft, u, side="left")  # failure times >= u
-            jj = np.searchsorted(comp_t, u, side="left")  # competing failures < u
+            # q_g(u) = R1_g(u) A_g(u) - R0_g(u) B_g(u): competing failures before u,
+            # failures of group g at or after u
+            kk = np.searchsorted(D.uft, u, side="left")
+            jj = np.searchsorted(comp_t, u, side="left")
             return R1[jj] * A[kk][:, None] - R0[jj][:, None] * B[kk]
 
         qfun.append(q)
-    res += psi_terms(D, qfun)
-    return res, info, ll, score, S0
+    add_psi(D, qfun, R)
+    return R, info, ll, score, S0
 
 
-def psi_terms(D: FGData, qfun) -> np.ndarray:
-    """Censoring term :math:`\\psi_i` of ``crrvv`` given :math:`q_g(u)` per group.
+def add_psi(D: FGData, qfun, R: np.ndarray) -> None:
+    """Add ``crrvv``'s censoring term :math:`\\psi_i` to the rows of ``R`` (n, p).
 
     .. math::
 
@@ -260,25 +252,35 @@ def psi_terms(D: FGData, qfun) -> np.ndarray:
                 = \\delta^c_i\\, q_g(T_i)/Y_g(T_i) - \\sum_{u \\le T_i} c_g(u) q_g(u)/Y_g(u)^2
 
     over the distinct censoring times :math:`u` of subject i's group :math:`g`, with
-    :math:`Y_g(u)` the number of the group with time :math:`\\ge u` and :math:`c_g(u)` the
-    number censored at :math:`u`. ``qfun[g](u)`` returns :math:`q_g` at times ``u`` (n_u, p).
+    :math:`Y_g(u)` the number of the group with time :math:`\\ge u`, :math:`c_g(u)` the number
+    censored at :math:`u`, and ``qfun[g](u)`` giving
+
+    .. math::
+
+        q_g(u) = \\sum_{k: t_k \\ge u} \\frac{d_{kg}}{S_0(t_k)}
+        \\sum_{j \\in C_g: T_j < u} \\frac{\\hat G_g(t_k-)}{G_j} e^{x_j'\\beta}(x_j - \\bar x_k)
+
+    (:math:`C_g` the competing failures of group g, :math:`d_{kg}` the cause-1 failures of
+    group g at :math:`t_k`: ``crrvv`` pairs failures and competing failures of the *same*
+    censoring group, and so do we).
     """
-    n, p = D.time.size, D.p
-    psi = np.zeros((n, p))
     for g in range(D.ncg):
-        sel = np.flatnonzero(D.group == g)
-        tg = D.time[sel]
-        cens = D.ici[sel] == 0
+        sel = np.flatnonzero(D.group == g) if D.ncg > 1 else None
+        tg = D.time if sel is None else D.time[sel]
+        cens = (D.ici == 0) if sel is None else (D.ici[sel] == 0)
         if not cens.any():
             continue
         u, cu = np.unique(tg[cens], return_counts=True)
         Y = tg.size - np.searchsorted(tg, u, side="left")
         q = qfun[g](u)  # (nu, p)
-        cum = np.cumsum(q * (cu / Y**2)[:, None], axis=0)
-        pos = np.searchsorted(u, tg, side="right") - 1
-        term = np.where(pos[:, None] >= 0, -cum[np.maximum(pos, 0)], 0.0)
+        cum = np.vstack((np.zeros((1, q.shape[1])), np.cumsum(q * (cu / Y**2)[:, None], axis=0)))
+        pos = np.searchsorted(u, tg, side="right")
         ci = np.flatnonzero(cens)
         ui = np.searchsorted(u, tg[ci])
-        term[ci] += q[ui] / Y[ui][:, None]
-        psi[sel] = term
-    return psi
+        own = q[ui] / Y[ui][:, None]
+        if sel is None:
+            R -= cum[pos]
+            R[ci] += own
+        else:
+            R[sel] -= cum[pos]
+            R[sel[ci]] += own
