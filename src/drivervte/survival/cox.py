@@ -106,15 +106,17 @@ def _check_design(X: np.ndarray, names: list[str], w: np.ndarray) -> np.ndarray:
         raise InputError(
             "covariate values must be finite", column=names[j], rows=np.flatnonzero(bad[:, j])
         )
-    means = (w @ X) / w.sum()
-    Xc = X - means
-    scale = np.sqrt((w @ Xc**2) / w.sum())
-    for j in np.flatnonzero(scale == 0):
+    wsum = w.sum()
+    means = (w @ X) / wsum
+    # weighted covariance from one pass over X (no n x p temporary)
+    G = (X.T @ X if np.all(w == 1) else X.T @ (X * w[:, None])) / wsum - np.outer(means, means)
+    scale = np.sqrt(np.maximum(np.diag(G), 0))
+    const = scale <= 1e-12 * np.maximum(np.abs(means), 1)
+    for j in np.flatnonzero(const):
         raise InputError("constant covariate: drop it from the model", column=names[j])
-    Z = Xc / scale
-    # collinearity: residual variance of each column given the earlier ones (Gram matrix)
-    G = (Z.T * w) @ Z / w.sum()
-    for j in range(1, Z.shape[1]):
+    G = G / np.outer(scale, scale)
+    # collinearity: residual variance of each column given the earlier ones
+    for j in range(1, G.shape[1]):
         A, b = G[:j, :j], G[:j, j]
         resid = G[j, j] - b @ np.linalg.lstsq(A, b, rcond=None)[0]
         if resid < 1e-9:
@@ -210,23 +212,40 @@ class CoxPH:
         excluded: list[dict] = []
         if data is not None:
             arrays = self._from_table(
-                data, time=time, status=status, covariates=covariates, strata=strata,
-                cluster=cluster, weights=weights, entry=entry, reference=reference,
+                data,
+                time=time,
+                status=status,
+                covariates=covariates,
+                strata=strata,
+                cluster=cluster,
+                weights=weights,
+                entry=entry,
+                reference=reference,
                 missing=missing,
             )
             t, s, Xa, names, st, cl, w, e, excluded = arrays
         else:
             if X is None:
                 raise InputError("give X (an n x p array) or data with covariates", column="X")
-            t, s, Xa, names, st, cl, w, e = time, status, X, covariates, strata, cluster, weights, entry
+            t, s, Xa, names, st, cl, w, e = (
+                time,
+                status,
+                X,
+                covariates,
+                strata,
+                cluster,
+                weights,
+                entry,
+            )
         self.result_ = self._fit_arrays(t, s, Xa, names, cause, st, cl, w, e, excluded)
         self.coef_ = self.result_.coef
         self.var_ = self.result_.vcov
         self.names_ = list(self.result_.names)
         return self
 
-    def _from_table(self, data, *, time, status, covariates, strata, cluster, weights, entry,
-                    reference, missing):
+    def _from_table(
+        self, data, *, time, status, covariates, strata, cluster, weights, entry, reference, missing
+    ):
         from drivervte.survival.cohort import prepare_cohort, read_table
 
         df = read_table(data)
@@ -234,26 +253,46 @@ class CoxPH:
             raise InputError("give at least one covariate", column="covariates")
         for col in (weights, cluster):
             if col is not None and col not in df.columns:
-                raise InputError(f"no such column; the table has {list(map(str, df.columns))}",
-                                 column=col)
+                raise InputError(
+                    f"no such column; the table has {list(map(str, df.columns))}", column=col
+                )
         cohort = prepare_cohort(
-            df, time=time, status=status, covariates=covariates, strata=strata,
-            group=cluster, entry=entry, reference=reference, missing=missing,
+            df,
+            time=time,
+            status=status,
+            covariates=covariates,
+            strata=strata,
+            group=cluster,
+            entry=entry,
+            reference=reference,
+            missing=missing,
         )
         w = None
         if weights is not None:
             wcol = df[weights].reset_index(drop=True).iloc[cohort.rows]
-            wv = wcol.to_numpy(dtype=float, na_value=np.nan) if wcol.dtype != object else \
-                np.asarray(wcol, dtype=float)
+            wv = (
+                wcol.to_numpy(dtype=float, na_value=np.nan)
+                if wcol.dtype != object
+                else np.asarray(wcol, dtype=float)
+            )
             if np.isnan(wv).any():
-                raise InputError("missing weights", column=weights,
-                                 rows=cohort.rows[np.isnan(wv)])
+                raise InputError("missing weights", column=weights, rows=cohort.rows[np.isnan(wv)])
             w = wv
-        return (cohort.time, cohort.status, cohort.X, cohort.covariate_names, cohort.strata,
-                cohort.group, w, cohort.entry, list(cohort.excluded))
+        return (
+            cohort.time,
+            cohort.status,
+            cohort.X,
+            cohort.covariate_names,
+            cohort.strata,
+            cohort.group,
+            w,
+            cohort.entry,
+            list(cohort.excluded),
+        )
 
-    def _fit_arrays(self, time, status, X, names, cause, strata, cluster, weights, entry,
-                    excluded) -> CoxResult:
+    def _fit_arrays(
+        self, time, status, X, names, cause, strata, cluster, weights, entry, excluded
+    ) -> CoxResult:
         t = _float(time, "time", None)
         n = t.shape[0]
         s = _float(status, "status", n)
@@ -270,44 +309,58 @@ class CoxPH:
             raise InputError(f"{len(names)} names for {p} columns of X", column="covariates")
         bad = ~np.isfinite(t)
         if bad.any():
-            raise InputError("times must be finite numbers", column="time",
-                             rows=np.flatnonzero(bad))
+            raise InputError(
+                "times must be finite numbers", column="time", rows=np.flatnonzero(bad)
+            )
         if (t < 0).any():
-            raise InputError("negative times; check the dates or the time unit", column="time",
-                             rows=np.flatnonzero(t < 0))
+            raise InputError(
+                "negative times; check the dates or the time unit",
+                column="time",
+                rows=np.flatnonzero(t < 0),
+            )
         bad = ~np.isfinite(s) | (s != np.round(s)) | (s < 0)
         if bad.any():
-            raise InputError("status must be integer codes: 0 censored, 1..m causes",
-                             column="status", rows=np.flatnonzero(bad))
+            raise InputError(
+                "status must be integer codes: 0 censored, 1..m causes",
+                column="status",
+                rows=np.flatnonzero(bad),
+            )
         event = s == cause
         if not event.any():
             raise InputError(f"no events of cause {cause}; nothing to estimate", column="status")
         w = np.ones(n) if weights is None else _float(weights, "weights", n)
         bad = ~np.isfinite(w) | (w <= 0)
         if bad.any():
-            raise InputError("weights must be finite and > 0 (as coxph)", column="weights",
-                             rows=np.flatnonzero(bad))
+            raise InputError(
+                "weights must be finite and > 0 (as coxph)",
+                column="weights",
+                rows=np.flatnonzero(bad),
+            )
         e = None
         if entry is not None:
             e = _float(entry, "entry", n)
             bad = ~np.isfinite(e) | (e >= t)
             if bad.any():
-                raise InputError("entry must be finite and before the exit time "
-                                 "(R: start < stop)", column="entry", rows=np.flatnonzero(bad))
+                raise InputError(
+                    "entry must be finite and before the exit time (R: start < stop)",
+                    column="entry",
+                    rows=np.flatnonzero(bad),
+                )
         st = None if strata is None else _codes(strata, "strata", n)[0]
         cl, n_cl = (None, None) if cluster is None else _codes(cluster, "cluster", n)
         means = _check_design(Xa, names, w)
-        Xc = Xa - means
-
-        problem = CoxProblem(t, event, Xc, w, st, e, self.ties)
+        problem = CoxProblem(t, event, Xa, w, st, e, self.ties, center=means)
         try:
             fit = newton_cox(problem, np.zeros(p), max_iter=self.max_iter, eps=self.eps)
         except np.linalg.LinAlgError as exc:
-            raise InputError(f"the model cannot be fitted: {exc}; check for covariates with "
-                             "no variation among the patients with events", column="covariates"
-                             ) from None
-        return self._assemble(fit, problem, names, n, int(event.sum()), cause, w, cl, n_cl,
-                              excluded)
+            raise InputError(
+                f"the model cannot be fitted: {exc}; check for covariates with "
+                "no variation among the patients with events",
+                column="covariates",
+            ) from None
+        return self._assemble(
+            fit, problem, names, n, int(event.sum()), cause, w, cl, n_cl, excluded
+        )
 
     def _assemble(self, fit, problem, names, n, events, cause, w, cl, n_cl, excluded):
         p = len(names)
@@ -323,11 +376,15 @@ class CoxPH:
         toler_inf = np.sqrt(self.eps)
         infs = np.abs(fit.score @ var_naive)
         if not fit.converged:
-            notes.append(f"did not converge in {self.max_iter} iterations (coxph: 'Ran out of "
-                         "iterations and did not converge'); estimates are not reliable")
+            notes.append(
+                f"did not converge in {self.max_iter} iterations (coxph: 'Ran out of "
+                "iterations and did not converge'); estimates are not reliable"
+            )
             flagged = ~np.isfinite(infs) | (np.abs(beta) > 20)
         else:
-            flagged = ~np.isfinite(fit.score) | ((infs > self.eps) & (infs > toler_inf * np.abs(beta)))
+            flagged = ~np.isfinite(fit.score) | (
+                (infs > self.eps) & (infs > toler_inf * np.abs(beta))
+            )
         for j in np.flatnonzero(flagged):
             infinite.append(names[j])
         if infinite:
@@ -358,16 +415,35 @@ class CoxPH:
         if not fit.converged:
             z[:] = pval[:] = lo[:] = hi[:] = np.nan
         result = CoxResult(
-            names=list(names), n=n, events=events, cause=int(cause), ties=self.ties,
-            robust=robust, coef=beta, se=se, se_naive=se_naive, se_robust=se_robust, z=z,
-            pvalue=pval, ci_lower=lo, ci_upper=hi, level=self.level, vcov=var,
-            vcov_naive=var_naive, loglik=fit.loglik, loglik_null=fit.loglik_init,
+            names=list(names),
+            n=n,
+            events=events,
+            cause=int(cause),
+            ties=self.ties,
+            robust=robust,
+            coef=beta,
+            se=se,
+            se_naive=se_naive,
+            se_robust=se_robust,
+            z=z,
+            pvalue=pval,
+            ci_lower=lo,
+            ci_upper=hi,
+            level=self.level,
+            vcov=var,
+            vcov_naive=var_naive,
+            loglik=fit.loglik,
+            loglik_null=fit.loglik_init,
             lr_test=chi2_test(2 * (fit.loglik - fit.loglik_init), p),
             wald_test=chi2_test(wald_statistic(beta, var), p),
-            score_test=chi2_test(fit.score_test, p), robust_score_test=rscore,
-            converged=converged, iterations=fit.iterations,
+            score_test=chi2_test(fit.score_test, p),
+            robust_score_test=rscore,
+            converged=converged,
+            iterations=fit.iterations,
             n_clusters=n_cl if robust and cl is not None else (n if robust else None),
-            infinite=infinite, excluded=list(excluded), warnings=notes,
+            infinite=infinite,
+            excluded=list(excluded),
+            warnings=notes,
         )
         for msg in notes:
             warnings.warn(msg, ConvergenceWarning, stacklevel=4)
@@ -389,6 +465,5 @@ class CoxPH:
         if Xa.ndim == 1:
             Xa = Xa[:, None]
         if Xa.shape[1] != len(self.coef_):
-            raise InputError(f"X must have {len(self.coef_)} columns ({self.names_})",
-                             column="X")
+            raise InputError(f"X must have {len(self.coef_)} columns ({self.names_})", column="X")
         return Xa @ self.coef_

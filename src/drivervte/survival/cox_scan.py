@@ -50,13 +50,6 @@ class CoxEvaluation:
     information: np.ndarray
 
 
-def _reverse_cumsum(a: np.ndarray) -> np.ndarray:
-    """``out[j] = sum(a[j:])`` along axis 0, with one extra zero row at the end."""
-    out = np.zeros((a.shape[0] + 1, *a.shape[1:]), dtype=float)
-    out[:-1] = np.cumsum(a[::-1], axis=0)[::-1]
-    return out
-
-
 class CoxProblem:
     """Sorted, indexed data of one Cox model; evaluates the partial likelihood linearly in n.
 
@@ -65,7 +58,7 @@ class CoxProblem:
     stop, event:
         Exit (event or censoring) times and event indicators (bool), shape (n,).
     X:
-        Covariates, shape (n, p). Centre them first (the caller does) for numerical stability.
+        Covariates, shape (n, p) (not modified).
     weights:
         Positive case weights, shape (n,).
     strata:
@@ -74,6 +67,9 @@ class CoxProblem:
         Entry times for counting-process data ``(start, stop]``, or None (right-censored).
     ties:
         ``"efron"`` or ``"breslow"``.
+    center:
+        Subtracted from every row of ``X`` (numerical stability; results do not depend on it).
+        Default: the weighted column means.
     """
 
     def __init__(
@@ -85,18 +81,27 @@ class CoxProblem:
         strata: np.ndarray | None = None,
         start: np.ndarray | None = None,
         ties: str = "efron",
+        center: np.ndarray | None = None,
     ) -> None:
         n = stop.shape[0]
-        strata = np.zeros(n, dtype=np.int64) if strata is None else strata.astype(np.int64)
+        self.n, self.p = X.shape
         event = event.astype(bool)
         # one sort: stratum, then time, events before censorings at a tied time
-        order = np.lexsort((~event, stop, strata))
-        self.n, self.p = X.shape
+        if strata is None:
+            order = np.lexsort((~event, stop))
+            strata = np.zeros(n, dtype=np.int64)
+        else:
+            strata = strata.astype(np.int64)
+            order = np.lexsort((~event, stop, strata))
+            strata = strata[order]
         self.order = order
-        self.X = np.ascontiguousarray(X[order], dtype=float)
+        if center is None:
+            center = (weights @ X) / weights.sum()
+        # sorted, centred copy, column-major: every pass below runs down contiguous columns
+        self.X = np.asarray(X, dtype=float).T[:, order].T
+        self.X -= center
         self.w = weights[order].astype(float)
         self.event = event[order]
-        strata = strata[order]
         stop = stop[order]
         self.counting = start is not None
 
@@ -120,18 +125,26 @@ class CoxProblem:
         gkey = key_ev[gstart]
         self.n_groups = gstart.size
         d = np.diff(np.append(gstart, ev.size))
+        self.d = d
         self.g_of_ev = np.cumsum(new_group) - 1
-        k_in_group = np.arange(ev.size) - gstart[self.g_of_ev]
         d_e = d[self.g_of_ev]
-        self.frac = k_in_group / d_e if ties == "efron" else np.zeros(ev.size)
+        self.ties_present = bool(np.any(d > 1))
+        k_in_group = np.arange(ev.size) - gstart[self.g_of_ev]
+        efron = ties == "efron" and self.ties_present
+        self.frac = k_in_group / d_e if efron else np.zeros(ev.size)
+        self.efron = efron
         dw = np.add.reduceat(self.w[ev], gstart)
         self.wt = dw[self.g_of_ev] / d_e  # Efron's mean weight a_e
-        self.d = d
+        # sum over events of w_i x_i: does not depend on beta
+        self.wx_events = self.w[ev] @ self.X[ev]
 
-        # risk-set boundaries in the stop-sorted order (rows lo..hi-1 have stop >= t_g)
+        # risk-set boundaries in the stop-sorted order: rows lo..hi-1 have stop >= t_g.
+        # Events come first within a tied time, so rows lo..lo+d-1 are the group's events.
         next_stratum = (gkey // M + 1) * M
-        self.lo = np.searchsorted(key_stop, gkey, side="left")
+        self.lo = ev[gstart]
+        self.lo_end = self.lo + d
         self.hi = np.searchsorted(key_stop, next_stratum, side="left")
+        self.one_stratum = bool(np.all(self.hi == n))
         if self.counting:
             # rows that entered at or after t_g are not at risk: subtract them
             self.start_order = np.argsort(key_start, kind="stable")
@@ -141,6 +154,9 @@ class CoxProblem:
         # groups g with key_start_i < gkey_g <= key_stop_i: the groups row i is at risk in
         self.idx_hi = np.searchsorted(gkey, key_stop, side="right")
         self.idx_lo = np.searchsorted(gkey, key_start, side="right")
+        # work buffers (allocating 100 MB arrays anew each iteration costs page faults)
+        self._Z = np.zeros((n + 1, self.p + 1), order="F")
+        self._B = np.empty((n, self.p), order="F")
 
     # ------------------------------------------------------------------ internals
     def _risk(self, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
@@ -150,28 +166,55 @@ class CoxProblem:
         r = np.exp(eta - shift)
         return eta, r, shift
 
+    def _reverse_cumsum(self, v: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """Buffer holding ``[v, v x]`` (rows permuted by ``rows``) summed from each row down.
+
+        Row ``j`` of the result is the sum over rows ``>= j``; row ``n`` is zero.
+        """
+        Z = self._Z
+        body = Z[:-1]
+        if rows is None:
+            body[:, 0] = v
+            np.multiply(self.X, v[:, None], out=body[:, 1:])
+        else:
+            body[:, 0] = v[rows]
+            np.multiply(self.X[rows], body[:, :1], out=body[:, 1:])
+        rev = body[::-1]
+        np.cumsum(rev, axis=0, out=rev)
+        return Z
+
     def _group_terms(self, r: np.ndarray):
         """Per-event Efron terms: denominators D_e and means m_e."""
         v = self.w * r
-        Z = np.empty((self.n, self.p + 1))
-        Z[:, 0] = v
-        np.multiply(self.X, v[:, None], out=Z[:, 1:])
-        RS = _reverse_cumsum(Z)
-        S = RS[self.lo] - RS[self.hi]
+        RS = self._reverse_cumsum(v)
+        S = RS[self.lo]
+        if self.efron:
+            E = S - RS[self.lo_end]
+        if not self.one_stratum:
+            S -= RS[self.hi]
         if self.counting:
-            RSs = _reverse_cumsum(Z[self.start_order])
+            RSs = self._reverse_cumsum(v, self.start_order)
             S -= RSs[self.lo_s] - RSs[self.hi_s]
-        E = np.add.reduceat(Z[self.ev], self.gstart, axis=0) if self.ev.size else S[:0]
-        g = self.g_of_ev
-        num = S[g] - self.frac[:, None] * E[g]
+        if self.efron:
+            g = self.g_of_ev
+            num = S[g] - self.frac[:, None] * E[g]
+        elif self.ties_present:
+            num = S[self.g_of_ev]
+        else:
+            num = S
         den = num[:, 0]
         mean = num[:, 1:] / den[:, None]
         return v, den, mean
 
+    def _by_group(self, per_event: np.ndarray) -> np.ndarray:
+        if not self.ties_present:
+            return per_event
+        return np.add.reduceat(per_event, self.gstart, axis=0)
+
     def _at_risk_sum(self, per_group: np.ndarray) -> np.ndarray:
         """For each row, the sum of ``per_group`` over the groups whose risk set holds it."""
-        shape = (1, *per_group.shape[1:])
-        cum = np.concatenate([np.zeros(shape), np.cumsum(per_group, axis=0)])
+        cum = np.zeros((per_group.shape[0] + 1, *per_group.shape[1:]))
+        np.cumsum(per_group, axis=0, out=cum[1:])
         return cum[self.idx_hi] - cum[self.idx_lo]
 
     # ------------------------------------------------------------------ public
@@ -180,15 +223,15 @@ class CoxProblem:
         eta, r, shift = self._risk(beta)
         v, den, mean = self._group_terms(r)
         ev, wt = self.ev, self.wt
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             loglik = float(np.dot(self.w[ev], eta[ev] - shift) - np.dot(wt, np.log(den)))
-            score = self.w[ev] @ self.X[ev] - wt @ mean
+            score = self.wx_events - wt @ mean
             h = wt / den
-            H0 = np.add.reduceat(h, self.gstart) if ev.size else h
-            G0 = np.add.reduceat(h * self.frac, self.gstart) if ev.size else h
-            q = v * self._at_risk_sum(H0)
-            q[ev] -= v[ev] * G0[self.g_of_ev]
-            info = self.X.T @ (self.X * q[:, None]) - mean.T @ (mean * wt[:, None])
+            q = v * self._at_risk_sum(self._by_group(h))
+            if self.efron:
+                q[ev] -= v[ev] * self._by_group(h * self.frac)[self.g_of_ev]
+            np.multiply(self.X, q[:, None], out=self._B)
+            info = self.X.T @ self._B - mean.T @ (mean * wt[:, None])
         info = 0.5 * (info + info.T)
         return CoxEvaluation(loglik=loglik, score=score, information=info)
 
