@@ -1,0 +1,103 @@
+"""Covariates -> design matrix: kinds, dummies, reference levels, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from drivervte.errors import InputError
+from drivervte.survival.design import design_matrix
+
+
+def test_numeric_bool_flag_and_categorical():
+    df = pd.DataFrame(
+        {
+            "age": [60, 70, 55, 80],
+            "female": [True, False, True, False],
+            "alk": ["+", "-", "POS ", "neg"],
+            "egfr": ["yes", "no", "No", "Y"],
+            "stage": ["IV", "I", "III", "IV"],
+        }
+    )
+    X, names = design_matrix(df, ["age", "female", "alk", "egfr", "stage"])
+    assert names == ["age", "female", "alk", "egfr", "stage[T.III]", "stage[T.IV]"]
+    np.testing.assert_array_equal(X[:, 0], [60, 70, 55, 80])
+    np.testing.assert_array_equal(X[:, 1], [1, 0, 1, 0])
+    np.testing.assert_array_equal(X[:, 2], [1, 0, 1, 0])
+    np.testing.assert_array_equal(X[:, 3], [1, 0, 0, 1])
+    # reference = first in sorted order ("I"); "III" < "IV" as text
+    np.testing.assert_array_equal(X[:, 4], [0, 0, 1, 0])
+    np.testing.assert_array_equal(X[:, 5], [1, 0, 0, 1])
+
+
+def test_reference_level_and_categorical_numeric():
+    df = pd.DataFrame({"gene": ["EGFR", "none", "ALK", "none"], "stage": [1, 4, 3, 4]})
+    X, names = design_matrix(df, ["gene", "stage"], reference={"gene": "none", "stage": 1},
+                             categorical=["stage"])  # fmt: skip
+    assert names == ["gene[T.ALK]", "gene[T.EGFR]", "stage[T.3]", "stage[T.4]"]
+    np.testing.assert_array_equal(X, [[0, 1, 0, 0], [0, 0, 0, 1], [1, 0, 1, 0], [0, 0, 0, 1]])
+
+
+def test_pandas_categorical_keeps_declared_order():
+    s = pd.Categorical(["b", "c", "a", "b"], categories=["c", "b", "a"])
+    X, names = design_matrix(pd.DataFrame({"x": s}), ["x"])
+    assert names == ["x[T.b]", "x[T.a]"]
+    np.testing.assert_array_equal(X, [[1, 0], [0, 0], [0, 1], [1, 0]])  # reference "c", the first declared level (as R)
+
+
+def test_numbers_as_text_are_numeric():
+    X, names = design_matrix(pd.DataFrame({"x": ["1.5", " 2", "3"]}), ["x"])
+    assert names == ["x"]
+    np.testing.assert_array_equal(X[:, 0], [1.5, 2, 3])
+
+
+def test_empty_covariates_give_n_by_0():
+    X, names = design_matrix(pd.DataFrame({"a": [1, 2, 3]}), [])
+    assert X.shape == (3, 0) and names == []
+
+
+@pytest.mark.parametrize(
+    ("df", "kwargs", "column", "rows"),
+    [
+        (pd.DataFrame({"x": [1, np.nan, 3]}), {}, "x", [1]),
+        (pd.DataFrame({"x": ["a", " ", "b"]}), {}, "x", [1]),
+        (pd.DataFrame({"x": [2, 2, 2]}), {}, "x", []),
+        (pd.DataFrame({"x": ["a", "a", "a"]}), {}, "x", []),
+        (pd.DataFrame({"x": ["1.5", "2,5", "3", "4"]}), {}, "x", [1]),
+        (pd.DataFrame({"x": [1.0, np.inf, 2.0]}), {}, "x", [1]),
+        (pd.DataFrame({"x": ["a", "b"]}), {"reference": {"x": "z"}}, "x", []),
+        (pd.DataFrame({"x": [1, 2]}), {"reference": {"x": 1}}, "x", []),
+        (pd.DataFrame({"x": [1, 2]}), {"covariates": ["y"]}, "y", []),
+    ],
+)
+def test_errors_name_column_and_rows(df, kwargs, column, rows):
+    covariates = kwargs.pop("covariates", ["x"])
+    with pytest.raises(InputError) as exc:
+        design_matrix(df, covariates, **kwargs)
+    assert exc.value.column == column
+    assert exc.value.rows == rows
+
+
+def test_rows_map_back_to_original_positions():
+    df = pd.DataFrame({"x": [1.0, np.nan]})
+    with pytest.raises(InputError) as exc:
+        design_matrix(df, ["x"], rows=np.array([10, 42]))
+    assert exc.value.rows == [42]
+    assert "row 43" in str(exc.value)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(["EGFR", "ALK", "ROS1", "KRAS", "none"]), min_size=2,
+                max_size=30))  # fmt: skip
+def test_dummies_are_treatment_coding(levels):
+    if len(set(levels)) < 2:
+        levels = [*levels, "other"]
+    X, names = design_matrix(pd.DataFrame({"g": levels}), ["g"])
+    uniq = sorted(set(levels))
+    assert len(names) == len(uniq) - 1
+    ref = np.array([v == uniq[0] for v in levels])
+    assert np.all(X[ref] == 0)  # reference rows are all zero
+    assert np.all(X[~ref].sum(axis=1) == 1)  # every other row has exactly one 1
