@@ -203,7 +203,10 @@ class CoxProblem:
         else:
             num = S
         den = num[:, 0]
-        mean = num[:, 1:] / den[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # den == 0 only when exp() underflowed for a whole risk set (absurd eta range):
+            # the loglik is then -inf/NaN and Newton halves its step
+            mean = num[:, 1:] / den[:, None]
         return v, den, mean
 
     def _by_group(self, per_event: np.ndarray) -> np.ndarray:
