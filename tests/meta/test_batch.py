@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from conftest import load_reference
 from drivervte.errors import ConvergenceWarning, InputError
-from drivervte.meta.batch import fit_batch
+from drivervte.meta.batch import fit_batch, reml_tau2_exact
 from tolerances import ATOL_ZERO, RTOL_EXACT, RTOL_ITER
 
 REF = load_reference("metafor_batch")
@@ -132,3 +132,27 @@ def test_tau2_nonnegative_and_shift_invariant(k, seed, shift):
     assert (a.tau2 >= 0).all()
     np.testing.assert_allclose(b.tau2, a.tau2, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(b.estimate, a.estimate + shift, rtol=1e-6, atol=1e-6)
+
+
+def test_reml_exact_agrees_with_tightly_iterated_fisher_scoring():
+    Y, V = padded()
+    exact = reml_tau2_exact(Y, V)
+    tight = fit_batch(Y, V, threshold=1e-12, maxiter=10_000, ll0check=False)
+    np.testing.assert_allclose(exact, tight.tau2, rtol=1e-8, atol=1e-10)
+
+
+def test_fallback_fills_columns_where_fisher_scoring_stalls():
+    # A draw where rma.uni's Fisher scoring needs 558 steps (metafor stops at 100).
+    rng = np.random.default_rng(2026)
+    v = rng.chisquare(3, size=(20, 10_000)) / 60 + 0.005
+    tau2 = rng.choice([0.0, 0.01, 0.05, 0.2], size=10_000)
+    y = rng.normal(0.3, np.sqrt(v + tau2))
+    y, v = y[:, [50, 0]], v[:, [50, 0]]
+    with pytest.warns(ConvergenceWarning):
+        plain = fit_batch(y, v)
+    assert plain.converged.tolist() == [False, True]
+    fb = fit_batch(y, v, fallback=True)
+    assert fb.converged.all() and "bisection" in fb.reason[0]
+    long = fit_batch(y[:, 0], v[:, 0], maxiter=100_000, threshold=1e-12)
+    assert fb.tau2[0] == pytest.approx(long.tau2[0], rel=1e-7)
+    assert fb.tau2[1] == plain.tau2[1]
