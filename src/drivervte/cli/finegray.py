@@ -1,0 +1,92 @@
+"""``drivervte finegray``: Fine-Gray subdistribution hazards regression (R ``cmprsk::crr``).
+
+``drivervte finegray FILE --time COL --status COL --cause K --covariates a,b,c
+[--cencode 0] [--cengroup COL] [--entry COL] [--reference col=level,...]
+[--missing error|exclude] [--level 0.95] [--variance sandwich|model] [--json] [--table NAME]``
+
+FILE is CSV, Parquet or DuckDB (``--table``), read by
+:func:`drivervte.survival.cohort.read_table` and validated by
+:func:`~drivervte.survival.cohort.prepare_cohort` (errors name the column and rows).
+``--json`` prints :meth:`FineGrayResult.to_dict` (keys ``n, events, coef, se, hr,
+ci_lower, ci_upper, pvalue, loglik, loglik_null, converged, iterations, se_model,
+excluded, warnings``). Bad input exits with code 2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from drivervte.cli._common import handles_input_errors, out_console, parse_list, print_json
+from drivervte.errors import InputError
+from drivervte.survival.cohort import read_table
+from drivervte.survival.finegray import FineGray
+
+
+def _parse_reference(text: str | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in parse_list(text, option="--reference"):
+        if "=" not in item:
+            raise InputError(f"'{item}' is not col=level", column="--reference")
+        col, level = item.split("=", 1)
+        out[col.strip()] = level.strip()
+    return out
+
+
+@handles_input_errors
+def finegray_cmd(
+    file: Annotated[Path, typer.Argument(help="Cohort table: .csv, .parquet or .duckdb.")],
+    time: Annotated[str, typer.Option("--time", help="Follow-up time column.")],
+    status: Annotated[str, typer.Option("--status", help="Status column (codes).")],
+    covariates: Annotated[
+        str, typer.Option("--covariates", help="Comma-separated covariate columns.")
+    ],
+    cause: Annotated[int, typer.Option("--cause", help="Status code of the event.")] = 1,
+    cencode: Annotated[int, typer.Option("--cencode", help="Status code of censoring.")] = 0,
+    cengroup: Annotated[
+        str | None,
+        typer.Option("--cengroup", help="Column of groups with separate censoring KMs."),
+    ] = None,
+    entry: Annotated[
+        str | None, typer.Option("--entry", help="Delayed-entry (left truncation) column.")
+    ] = None,
+    reference: Annotated[
+        str | None, typer.Option("--reference", help="Reference levels, e.g. stage=IIIB.")
+    ] = None,
+    missing: Annotated[
+        str, typer.Option("--missing", help="'error' (default) or 'exclude' rows with gaps.")
+    ] = "error",
+    level: Annotated[float, typer.Option("--level", help="Confidence level.")] = 0.95,
+    variance: Annotated[
+        str, typer.Option("--variance", help="'sandwich' (crr's var, default) or 'model'.")
+    ] = "sandwich",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    table: Annotated[
+        str | None, typer.Option("--table", help="Table name inside a DuckDB file.")
+    ] = None,
+) -> None:
+    """Fine-Gray regression for one cause (cmprsk::crr), linear in the number of rows."""
+    if missing not in ("error", "exclude"):
+        raise InputError("must be 'error' or 'exclude'", column="--missing")
+    if not 0 < level < 1:
+        raise InputError("must be between 0 and 1", column="--level")
+    covs = parse_list(covariates, option="--covariates")
+    if not covs:
+        raise InputError("give at least one covariate", column="--covariates")
+    df = read_table(file, table=table)
+    fg = FineGray(cause=cause, cencode=cencode, variance=variance, level=level)
+    fg.fit(df, time=time, status=status, covariates=covs, cengroup=cengroup, entry=entry,
+           reference=_parse_reference(reference) or None, missing=missing)
+    res = fg.result_
+    if as_json:
+        print_json(res.to_dict())
+    else:
+        out_console.print(res.summary(), markup=False, highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("finegray", help="Fine-Gray subdistribution hazards regression (cmprsk::crr).")(
+        finegray_cmd
+    )

@@ -1,0 +1,116 @@
+"""``drivervte finegray``: JSON keys, agreement with crr through the CLI, exit code 2 on bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from conftest import load_reference
+from drivervte.cli.main import app
+from tolerances import RTOL_ITER, RTOL_SE
+
+REF = load_reference("cmprsk_crr")
+CASE = next(c for c in REF["cases"] if c["name"] == "sim_cause1")
+KEYS = {
+    "n", "events", "coef", "se", "hr", "ci_lower", "ci_upper", "pvalue", "loglik",
+    "loglik_null", "converged", "iterations", "se_model", "excluded", "warnings",
+}
+runner = CliRunner()
+
+
+def _table() -> pd.DataFrame:
+    d = pd.DataFrame(REF["data"]["sim"])
+    stage = np.where(d.st_iva == 1, "IVA", np.where(d.st_ivb == 1, "IVB", "IIIB"))
+    return pd.DataFrame({
+        "months": d.time, "status": d.status.astype(int),
+        "egfr": np.where(d.egfr == 1, "mut", "wt"), "alk": d.alk.astype(int),
+        "age": d.age, "stage": stage, "site": d.site.astype(int),
+    })
+
+
+@pytest.fixture
+def csv_path(tmp_path):
+    p = tmp_path / "cohort.csv"
+    _table().to_csv(p, index=False)
+    return p
+
+
+NAMES = ["egfr", "alk", "age", "stage[T.IVA]", "stage[T.IVB]"]
+ARGS = ["--time", "months", "--status", "status", "--covariates", "egfr,alk,age,stage",
+        "--reference", "stage=IIIB"]
+
+
+def test_json_keys_and_crr_agreement(csv_path):
+    r = runner.invoke(app, ["finegray", str(csv_path), *ARGS, "--cause", "1", "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert set(out) == KEYS
+    assert set(out["coef"]) == set(NAMES)  # print_json sorts keys
+    names = NAMES
+    np.testing.assert_allclose([out["coef"][k] for k in names], CASE["coef"], rtol=RTOL_ITER)
+    se = np.sqrt(np.diag(np.array(CASE["var"])))
+    np.testing.assert_allclose([out["se"][k] for k in names], se, rtol=RTOL_SE)
+    assert out["converged"] is True and out["n"] == 300 and out["excluded"] == []
+    np.testing.assert_allclose(out["loglik"], CASE["loglik"], rtol=RTOL_ITER)
+
+
+def test_cengroup_and_cause2(csv_path):
+    case = next(c for c in REF["cases"] if c["name"] == "sim_cengroup_cause2")
+    r = runner.invoke(app, ["finegray", str(csv_path), *ARGS, "--cause", "2",
+                            "--cengroup", "site", "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    np.testing.assert_allclose([out["coef"][k] for k in NAMES], case["coef"], rtol=RTOL_ITER)
+
+
+def test_summary_text(csv_path):
+    r = runner.invoke(app, ["finegray", str(csv_path), *ARGS])
+    assert r.exit_code == 0, r.output
+    assert "Competing Risks Regression" in r.stdout
+    assert "stage[T.IVB]" in r.stdout and "Pseudo Log-likelihood" in r.stdout
+
+
+def test_unknown_column_exit_2(csv_path):
+    r = runner.invoke(app, ["finegray", str(csv_path), "--time", "months", "--status",
+                            "status", "--covariates", "egfr,kras"])
+    assert r.exit_code == 2
+    assert "kras" in r.output
+
+
+def test_missing_values_named_then_excluded(tmp_path):
+    df = _table()
+    df.loc[[4, 9], "age"] = np.nan
+    p = tmp_path / "gaps.csv"
+    df.to_csv(p, index=False)
+    r = runner.invoke(app, ["finegray", str(p), *ARGS])
+    assert r.exit_code == 2
+    assert "age" in r.output and "5, 10" in r.output  # rows shown 1-based
+    r = runner.invoke(app, ["finegray", str(p), *ARGS, "--missing", "exclude", "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert [e["row"] for e in out["excluded"]] == [4, 9]
+    assert out["n"] == 298
+
+
+def test_no_event_of_cause_exit_2(csv_path):
+    r = runner.invoke(app, ["finegray", str(csv_path), *ARGS, "--cause", "7"])
+    assert r.exit_code == 2
+    assert "no events of cause 7" in r.output
+
+
+def test_subprocess_parquet(tmp_path):
+    p = tmp_path / "cohort.parquet"
+    _table().to_parquet(p)
+    proc = subprocess.run(
+        [sys.executable, "-m", "drivervte.cli.main", "finegray", str(p), *ARGS, "--json"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    np.testing.assert_allclose([out["coef"][k] for k in NAMES], CASE["coef"], rtol=RTOL_ITER)
