@@ -26,6 +26,7 @@ _COMMAND_MODULES: list[str] = [
     "drivervte.cli.meta",
     "drivervte.cli.cuminc",
     "drivervte.cli.simulate",
+    "drivervte.cli.finegray",
 ]
 
 
