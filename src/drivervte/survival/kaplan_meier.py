@@ -65,7 +65,9 @@ def label(v: Any) -> str:
 
 def as_labels(values: Any, n: int, name: str) -> tuple[np.ndarray, list[str]]:
     """Integer codes 0..k-1 in sorted order of the values (numbers numerically), labels."""
-    arr = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values, dtype=object)
+    arr = np.asarray(values)
+    if arr.dtype.kind in "USb" or isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
+        arr = arr.astype(object)
     if arr.shape != (n,):
         raise InputError(f"{name} has {arr.size} values but there are {n} times", column=name)
     miss = np.flatnonzero(pd.isna(arr))
@@ -74,14 +76,15 @@ def as_labels(values: Any, n: int, name: str) -> tuple[np.ndarray, list[str]]:
     if arr.dtype != object:
         uniq, inverse = np.unique(arr, return_inverse=True)
         return inverse.astype(np.int64).ravel(), [label(v) for v in uniq.tolist()]
-    levels_raw = pd.unique(arr)
+    codes, uniques = pd.factorize(arr)
+    uniq = list(uniques)
     try:
-        levels = sorted(levels_raw.tolist())
-    except TypeError:
-        levels = sorted(levels_raw.tolist(), key=str)
-    lookup = {lv: i for i, lv in enumerate(levels)}
-    codes = np.fromiter((lookup[v] for v in arr), dtype=np.int64, count=n)
-    return codes, [label(lv) for lv in levels]
+        order = sorted(range(len(uniq)), key=lambda i: uniq[i])
+    except TypeError:  # mixed types: sort by text
+        order = sorted(range(len(uniq)), key=lambda i: str(uniq[i]))
+    rank = np.empty(len(uniq), dtype=np.int64)
+    rank[order] = np.arange(len(uniq))
+    return rank[codes], [label(uniq[i]) for i in order]
 
 
 def z_value(level: float) -> float:
