@@ -134,6 +134,28 @@ f <- crr(tiny$time, tiny$status, cbind(x = tiny$x), gtol = 1e-10, maxiter = 100)
 add_crr("tiny", "tiny", paste0("crr(time, status, cov1 = cbind(x), ", G, ")"), f,
         "x", rbind(0, 1), extra = list(failcode = 1, cencode = 0))
 
+# Times at 0 (events, competing events and censorings at t = 0; crr weights G(0) there).
+zero <- sim[1:120, ]
+zero$time[c(1:6, 50:53)] <- 0
+zero$status[c(1, 2, 50)] <- 1; zero$status[c(3, 4, 51)] <- 2; zero$status[c(5, 6, 52)] <- 0
+data_sets$zero <- as.list(zero)
+Xz <- as.matrix(zero[, c("egfr", "age", "st_ivb")])
+f <- crr(zero$time, zero$status, Xz, gtol = 1e-10, maxiter = 100)
+add_crr("zero_times", "zero", paste0("crr(time, status, cov1 = cbind(egfr, age, st_ivb), ", G, ")"),
+        f, colnames(Xz), rbind(c(0, 64, 0), c(1, 70, 1)), extra = list(failcode = 1, cencode = 0))
+
+# Continuous times (no ties): here finegray + coxph(weights) reproduces crr's coefficients.
+set.seed(11)
+nc <- 150
+cont <- data.frame(time = round(rexp(nc, 0.1), 6) + 0.001, status = sample(0:2, nc, TRUE),
+                   egfr = rbinom(nc, 1, 0.4), age = round(rnorm(nc, 63, 8), 1))
+stopifnot(!anyDuplicated(cont$time))
+data_sets$cont <- as.list(cont)
+Xc <- as.matrix(cont[, c("egfr", "age")])
+f <- crr(cont$time, cont$status, Xc, gtol = 1e-10, maxiter = 100)
+add_crr("cont_cause1", "cont", paste0("crr(time, status, cov1 = cbind(egfr, age), ", G, ")"),
+        f, colnames(Xc), rbind(c(0, 60), c(1, 70)), extra = list(failcode = 1, cencode = 0))
+
 # ------------------------------------------------------------------ finegray + coxph
 # Without delayed entry (coefficients must equal crr's) and with delayed entry.
 fg_case <- function(name, data, call_fg, call_cox, fgd, fit, covariates, extra = list()) {
@@ -158,6 +180,19 @@ fg_case("sim_fg_noentry", "sim",
         paste("coxph(Surv(fgstart, fgstop, fgstatus) ~ egfr + alk + age + st_iva + st_ivb,",
               "weight = fgwt, ties = 'breslow', cluster = id, eps = 1e-11)"),
         fgd, fit, colnames(X))
+
+contf <- cont
+contf$id <- seq_len(nc)
+contf$ev <- factor(contf$status, 0:2, c("censor", "vte", "death"))
+fgd <- finegray(Surv(time, ev) ~ ., data = contf, etype = "vte")
+fit <- coxph(Surv(fgstart, fgstop, fgstatus) ~ egfr + age,
+             data = fgd, weight = fgwt, ties = "breslow", cluster = id,
+             control = coxph.control(eps = 1e-11, iter.max = 100))
+fg_case("cont_fg_noentry", "cont",
+        'finegray(Surv(time, ev) ~ ., data = cont, etype = "vte")',
+        paste("coxph(Surv(fgstart, fgstop, fgstatus) ~ egfr + age,",
+              "weight = fgwt, ties = 'breslow', cluster = id, eps = 1e-11)"),
+        fgd, fit, colnames(Xc))
 
 # delayed entry: entry before time, integer-ish
 set.seed(7)
