@@ -1,0 +1,52 @@
+"""``drivervte review``: outputs, determinism, user records surviving a restart."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from typer.testing import CliRunner
+
+from drivervte.cli.main import app
+
+runner = CliRunner()
+EXE = Path(sys.executable).parent / "drivervte"
+
+
+def test_review_twice_identical_json(tmp_path):
+    db = str(tmp_path / "db.duckdb")
+    for out in ("a", "b"):
+        res = runner.invoke(app, ["review", "--db", db, "--out", str(tmp_path / out)])
+        assert res.exit_code == 0, res.output
+    a = (tmp_path / "a" / "summary.json").read_bytes()
+    assert a == (tmp_path / "b" / "summary.json").read_bytes()
+    assert (tmp_path / "a" / "report.html").exists()
+    assert not Path(db).exists()  # reading never creates the database
+
+
+def test_user_record_changes_pool_and_survives_restart(tmp_path):
+    """Add through the CLI, then run review in a new process on the same --db."""
+    db = str(tmp_path / "db.duckdb")
+    env = {**os.environ, "DRIVERVTE_DB": str(tmp_path / "unused.duckdb")}
+    base = subprocess.run([str(EXE), "review", "--db", db, "--out", str(tmp_path / "before")],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert base.returncode == 0, base.stderr
+    assert base.stderr == ""  # no progress output when not a terminal
+    rec = {"id": "restart_alk", "study": "restart", "authors": "Restart R", "year": 2025,
+           "gene": "ALK", "comparator": "negative", "outcome": "VTE", "measure": "HR",
+           "estimate": 0.9, "ci_lower": 0.6, "ci_upper": 1.35, "source": "primary_abstract"}
+    f = tmp_path / "r.yaml"
+    f.write_text(yaml.safe_dump({"records": [rec]}), encoding="utf-8")
+    assert runner.invoke(app, ["evidence", "add", str(f), "--db", db]).exit_code == 0
+    after = subprocess.run([str(EXE), "review", "--db", db, "--out", str(tmp_path / "after")],
+                           capture_output=True, text=True, env=env, timeout=300)
+    assert after.returncode == 0, after.stderr
+    s0 = json.loads((tmp_path / "before" / "summary.json").read_text())["genes"]["ALK"]
+    s1 = json.loads((tmp_path / "after" / "summary.json").read_text())["genes"]["ALK"]
+    assert s1["pooled"]["k"] == s0["pooled"]["k"] + 1
+    assert "restart_alk" in s1["pooled"]["record_ids"]
+    assert s1["pooled"]["estimate"] < s0["pooled"]["estimate"]

@@ -1,0 +1,47 @@
+"""run_review / write_review: complete per-gene output, deterministic bytes."""
+
+from __future__ import annotations
+
+import json
+
+from drivervte.evidence.review import run_review, summary_json, write_review
+from drivervte.evidence.store import EvidenceStore
+
+
+def test_summary_has_per_gene_fields_and_is_deterministic(tmp_path):
+    store = EvidenceStore(tmp_path / "x.duckdb")
+    r1 = run_review(store.records(), other_sources=store.shipped.other_sources)
+    r2 = run_review(EvidenceStore(tmp_path / "x.duckdb").records(),
+                    other_sources=store.shipped.other_sources)
+    t1, t2 = summary_json(r1), summary_json(r2)
+    assert t1 == t2
+    d = json.loads(t1)
+    assert set(d["genes"]) == {"EGFR", "ALK", "ROS1", "KRAS"}
+    for g in d["genes"].values():
+        for key in ("k", "measure", "pooled", "studies_used", "conclusion", "certainty"):
+            assert key in g
+        p = g["pooled"]
+        for key in ("estimate", "ci_lower", "ci_upper", "pi_lower", "log_estimate",
+                    "log_ci_lower", "tau2", "I2", "record_ids"):
+            assert key in p
+    assert d["prisma"]["records"] == len(store.shipped.records)
+    assert all(e["reason"] for e in d["excluded"])
+    paths = write_review(r1, tmp_path / "out")
+    assert paths["summary"].read_text() == t1
+    assert "Placeholder" in paths["report"].read_text()
+
+
+def test_user_record_changes_fingerprint_and_pool(tmp_path):
+    from drivervte.evidence.load import parse_mapping
+
+    db = tmp_path / "x.duckdb"
+    store = EvidenceStore(db)
+    before = run_review(store.records())
+    new = {"id": "extra_alk", "study": "extra", "authors": "Extra E", "year": 2025,
+           "gene": "ALK", "comparator": "negative", "outcome": "VTE", "measure": "HR",
+           "estimate": 1.1, "ci_lower": 0.8, "ci_upper": 1.5, "source": "primary_abstract"}
+    store.add(parse_mapping({"records": [new]}, complete=False))
+    after = run_review(EvidenceStore(db).records())
+    assert after.fingerprint() != before.fingerprint()
+    hb, ha = before.genes["ALK"].headline, after.genes["ALK"].headline
+    assert ha.k == hb.k + 1 and ha.main.estimate < hb.main.estimate

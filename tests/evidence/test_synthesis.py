@@ -1,0 +1,170 @@
+"""The per-gene synthesis: pools equal the engine run directly on the same rows, plan rules."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from drivervte.effects import escalc
+from drivervte.evidence.store import EvidenceStore
+from drivervte.evidence.synthesis import SynthesisOptions, comparative_pools, headline_pool
+from drivervte.evidence.tables import gene_arms, incidence, vote_count
+from drivervte.meta.rma import fit_rma
+
+# Agreement with the engine is exact: the same arrays go through the same code.
+RTOL = 1e-12
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory):
+    return EvidenceStore(tmp_path_factory.mktemp("db") / "none.duckdb").records()
+
+
+@pytest.fixture(scope="module")
+def pools(stored):
+    return {p.key: p for p in comparative_pools(stored, SynthesisOptions())}
+
+
+def rec(stored, rid):
+    return next(s.record for s in stored if s.record.id == rid)
+
+
+def test_alk_hr_pool_equals_engine_on_same_rows(stored, pools):
+    p = pools["ALK|negative|VTE|HR"]
+    ids = ["al_samkari_2020_alk_vte_hr", "icht_2023_alk_vte_hr", "dou_alk_vte_shr"]
+    assert [s.id for s in p.studies] == ids
+    rs = [rec(stored, i) for i in ids]
+    es = escalc("HR", estimate=[r.estimate for r in rs], lower=[r.ci_lower for r in rs],
+                upper=[r.ci_upper for r in rs])
+    direct = fit_rma(es.yi, es.vi, method="REML", test="knha", measure="HR")
+    for f in ("estimate", "se", "ci_lower", "ci_upper", "pi_lower", "pi_upper", "tau2", "I2"):
+        assert getattr(p.main, f) == pytest.approx(getattr(direct, f), rel=RTOL, abs=1e-14), f
+    assert p.headline()["estimate"] == pytest.approx(math.exp(direct.estimate), rel=RTOL)
+    dl = fit_rma(es.yi, es.vi, method="DL", test="z", measure="HR")
+    assert p.sensitivity["method_DL"]["fit"].estimate == pytest.approx(dl.estimate, rel=RTOL)
+    ee = fit_rma(es.yi, es.vi, method="EE", test="z", measure="HR")
+    assert p.sensitivity["method_EE"]["fit"].ci_lower == pytest.approx(ee.ci_lower, rel=RTOL)
+
+
+def test_egfr_or_pool_equals_engine_with_counts(stored, pools):
+    p = pools["EGFR|negative|VTE|OR"]
+    ids = [s.id for s in p.studies]
+    assert set(ids) == {"corrales_rodriguez_egfr_vte_or", "wang_jing_2019_egfr_vte_counts",
+                        "yang_sen_2020_egfr_vte_counts"}
+    yi, vi = [], []
+    for i in ids:
+        r = rec(stored, i)
+        if r.form == "counts":
+            es = escalc("OR", ai=[r.events_gene], bi=[r.n_gene - r.events_gene],
+                        ci=[r.events_comparator], di=[r.n_comparator - r.events_comparator])
+        else:
+            es = escalc("OR", estimate=[r.estimate], lower=[r.ci_lower], upper=[r.ci_upper])
+        yi.append(es.yi[0])
+        vi.append(es.vi[0])
+    direct = fit_rma(np.array(yi), np.array(vi), method="REML", test="knha", measure="OR")
+    assert p.main.estimate == pytest.approx(direct.estimate, rel=RTOL)
+    assert p.main.tau2 == pytest.approx(direct.tau2, rel=RTOL, abs=1e-14)
+
+
+def test_reversed_ratio_is_inverted(pools):
+    eff = next(s for s in pools["EGFR|negative|VTE|HR"].studies if s.id == "dou_2018_egfr_vte_shr")
+    assert eff.estimate == pytest.approx(1 / 1.81)
+    assert (eff.ci_lower, eff.ci_upper) == pytest.approx((1 / 3.07, 1 / 1.07))
+    assert eff.yi == pytest.approx(-math.log(1.81))
+
+
+def test_outcome_and_comparator_families_never_mixed(pools):
+    for p in pools.values():
+        assert {s.outcome for s in p.studies} == {p.outcome}
+        fams = {("negative" if s.comparator in ("negative", "wild_type") else "vs_" + s.comparator)
+                for s in p.studies}
+        assert fams == {p.comparator_family}
+        if p.family == "OR":
+            assert {s.measure for s in p.studies} == {"OR"}
+        if p.family == "HR":
+            assert {s.measure for s in p.studies} <= {"HR", "SHR"}
+
+
+def test_excluded_records_never_pooled(stored, pools):
+    excluded = {s.record.id for s in stored if not s.record.include}
+    used = {s.id for p in pools.values() for s in p.studies}
+    assert not used & excluded
+    assert "dou_2021_alk_vte_shr" not in used and "ades_2015_kras_vte" not in used
+
+
+def test_combine_measures_option_one_estimate_per_study(stored):
+    pools = {p.key: p for p in comparative_pools(stored, SynthesisOptions(combine_measures=True))}
+    p = pools["ALK|negative|VTE|ratio"]
+    studies = [s.study for s in p.studies]
+    assert len(studies) == len(set(studies))
+    al = [s for s in p.studies if s.study == "al_samkari_2020"]
+    assert [s.measure for s in al] == ["HR"]  # hazard ratio preferred over derived counts
+    assert any("combine_measures" in n for n in p.notes)
+
+
+def test_alternative_estimate_with_p_value_enters_sensitivity_with_approximate_se(pools):
+    p = pools["ROS1|vs_ALK+|TE|OR"]
+    alt = p.sensitivity["alternative_estimates"]
+    assert "ng_2019_ros1_vs_alk_te_or_adj" in alt["record_ids"]
+    fit = alt["fit"]
+    yi = dict(zip(fit.study, fit.yi, strict=True))
+    assert yi["Ng TL 2019"] == pytest.approx(math.log(1.45))
+    from scipy.stats import norm
+    vi = dict(zip(fit.study, fit.vi, strict=True))
+    assert vi["Ng TL 2019"] == pytest.approx((math.log(1.45) / norm.isf(0.229 / 2)) ** 2)
+
+
+def test_overlap_sensitivity_swaps_dou_cohorts(pools):
+    s = pools["ALK|negative|VTE|HR"].sensitivity["overlapping_cohorts"]
+    assert "dou_2021_alk_vte_shr" in s["record_ids"] and "dou_alk_vte_shr" not in s["record_ids"]
+
+
+def test_small_study_tests_not_run_below_ten(pools):
+    for p in pools.values():
+        if p.k < 10:
+            assert p.small_study.startswith("not")
+
+
+def test_leave_one_out_only_for_k3(pools):
+    for p in pools.values():
+        assert (p.leave_one_out is not None) == (p.k >= 3)
+    loo = pools["ALK|negative|VTE|HR"].leave_one_out
+    assert len(loo.study) == 3
+
+
+def test_single_study_pool_reported_as_is(pools):
+    p = pools["ALK|negative|ATE|HR"]
+    assert p.main is None and p.k == 1
+    h = p.headline()
+    assert h["estimate"] == pytest.approx(3.15) and h["pooled"] is False
+
+
+def test_headline_pool_rule(pools):
+    ps = list(pools.values())
+    assert headline_pool(ps, "ALK").key == "ALK|negative|VTE|HR"
+    assert headline_pool(ps, "EGFR").key == "EGFR|negative|VTE|OR"
+    assert headline_pool(ps, "ROS1").comparator_family.startswith("vs_")
+
+
+def test_incidence_equals_engine_and_dedups_arms(stored):
+    arms = gene_arms(stored, "ROS1", "TE")
+    assert sorted((a["events"], a["n"]) for a in arms) == [(11, 44), (11, 47), (20, 42), (33, 95)]
+    res = incidence(stored, "ROS1", "TE")
+    es = escalc("PLO", xi=[a["events"] for a in arms], ni=[a["n"] for a in arms])
+    direct = fit_rma(es.yi, es.vi, method="REML", test="knha", measure="PLO")
+    assert res.main.estimate == pytest.approx(direct.estimate, rel=RTOL)
+    assert res.pft.measure == "PFT"
+    # the EGFR arm of Sen Yang is read from two records (vs wild type, and ALK vs EGFR+)
+    egfr = [a for a in gene_arms(stored, "EGFR", "VTE") if a["study"] == "yang_sen_2020"]
+    assert len(egfr) == 1 and len(egfr[0]["record_ids"]) == 2
+
+
+def test_vote_count_includes_p_only_and_one_vote_per_study(stored):
+    vc = vote_count(stored, "ALK")
+    ids = [r["id"] for r in vc.rows]
+    assert "lee_2014_alk_vte_p" in ids and "wang_jing_2019_alk_vte_p" in ids
+    al = [r for r in vc.rows if r["id"].startswith("al_samkari") and r["outcome"] == "VTE"]
+    assert len(al) == 1 and al[0]["form"] == "ratio_ci"
+    assert vc.tally["VTE"]["not_reported/not_significant"] == 2
