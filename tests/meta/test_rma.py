@@ -228,7 +228,8 @@ def test_nonconvergence_is_reported_not_garbage():
     from drivervte.errors import ConvergenceWarning
 
     with pytest.warns(ConvergenceWarning):
-        r = fit_rma(ds["yi"], ds["vi"], method="REML", control={"maxiter": 1, "tau2_init": 5})
+        r = fit_rma(ds["yi"], ds["vi"], method="REML",
+                    control={"maxiter": 1, "tau2_init": 5, "fallback": False})
     assert not r.converged and np.isnan(r.estimate) and np.isnan(r.tau2)
     assert any("did not converge" in w for w in r.warnings)
     assert r.to_dict()["estimate"] is None
@@ -250,3 +251,24 @@ def test_summary_mentions_method_and_warnings():
         r = fit_rma([0.2], [0.1])
     s = r.summary()
     assert "REML" in s and "k = 1" in s
+
+
+def test_oscillating_fisher_scoring_falls_back_to_the_maximum():
+    """metafor's Fisher scoring oscillates here (error with the default step); with
+    stepadj=0.5 it converges. Our default finds the same REML maximum directly."""
+    ref = REF["oscillating"]
+    assert "did not converge" in ref["default_outcome"]
+    X = np.column_stack([np.ones(len(ref["x"])), ref["x"]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no ConvergenceWarning: the fit succeeded
+        r = fit_rma(ref["yi"], ref["vi"], X, method="REML")
+    assert r.converged and any("found directly" in w for w in r.warnings)
+    close(r.tau2, ref["tau2"], RTOL_ITER, "tau2")
+    close(r.se_tau2, ref["se_tau2"], RTOL_ITER, "se.tau2")
+    close(r.moderators.coef, ref["beta"], RTOL_ITER, "beta")
+    close(r.moderators.se, ref["se"], RTOL_ITER, "se")
+    # metafor's own step, made to converge: same answer
+    r2 = fit_rma(ref["yi"], ref["vi"], X, method="REML",
+                 control={"stepadj": 0.5, "maxiter": 10000})
+    assert not any("found directly" in w for w in r2.warnings)
+    close(r2.tau2, ref["tau2"], RTOL_ITER, "tau2 (stepadj)")

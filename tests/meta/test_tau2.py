@@ -90,8 +90,26 @@ def test_fixed_tau2_is_returned_with_its_se():
 
 
 def test_maxiter_exhaustion_is_not_converged():
-    est = t2m.tau2_reml(YI, VI, X1, control={"maxiter": 1, "tau2_init": 10.0})
+    est = t2m.tau2_reml(YI, VI, X1, control={"maxiter": 1, "tau2_init": 10.0,
+                                              "fallback": False})
     assert not est.converged and np.isnan(est.tau2) and est.warnings
+    # with the fallback (default) the maximum is found directly and agrees
+    fb = t2m.tau2_reml(YI, VI, X1, control={"maxiter": 1, "tau2_init": 10.0})
+    assert fb.converged and "found directly" in fb.warnings[0]
+    assert fb.tau2 == pytest.approx(t2m.tau2_reml(YI, VI, X1).tau2, rel=1e-10)
+
+
+def test_eb_fallback_is_the_pm_root():
+    fb = t2m.tau2_eb(YI, VI, X1, control={"maxiter": 1, "tau2_init": 10.0})
+    assert fb.converged and "Paule-Mandel" in fb.warnings[0]
+    assert fb.tau2 == pytest.approx(t2m.tau2_pm(YI, VI, X1).tau2, rel=1e-12)
+
+
+def test_ml_fallback_at_the_boundary():
+    y = np.array([0.10, 0.12, 0.09, 0.11, 0.13])
+    v = np.array([0.04, 0.05, 0.03, 0.06, 0.05])
+    fb = t2m.tau2_ml(y, v, np.ones((5, 1)), control={"maxiter": 0, "tau2_init": 1.0})
+    assert fb.converged and fb.tau2 == 0
 
 
 def test_unknown_control_key():

@@ -66,6 +66,9 @@ TAU2_METHODS = ("DL", "HE", "HS", "SJ", "PM", "REML", "ML", "EB")
 #: ``max(100, 10 mad(yi)^2)``; we extend it if the root lies above). ``ll0check``: after
 #: ML/REML, check that tau² = 0 does not have a higher likelihood (metafor). ``tol``: the
 #: likelihood difference for that check and the PM root's absolute tolerance floor.
+#: ``fallback``: when Fisher scoring does not converge (it can oscillate), find the
+#: ML/REML maximum directly, or the EB fixed point as the Paule-Mandel root, and say so in
+#: ``warnings`` (metafor stops with an error); ``False`` reports non-convergence instead.
 DEFAULT_CONTROL: dict[str, Any] = {
     "threshold": 1e-12,
     "relative": True,
@@ -75,6 +78,7 @@ DEFAULT_CONTROL: dict[str, Any] = {
     "tau2_max": None,
     "ll0check": True,
     "tol": 1e-12,
+    "fallback": True,
 }
 
 
@@ -332,12 +336,21 @@ def _fisher(kind: str, yi, vi, X, tau2_fixed, control) -> Tau2Estimate:
             converged = False
             break
     if not converged:
-        warnings.append(
-            f"Fisher scoring for {kind} did not converge in {con['maxiter']} iterations "
-            "(try control={'stepadj': 0.5} or a larger 'maxiter')"
-        )
-        return Tau2Estimate(math.nan, math.nan, converged=False, iterations=it,
-                            warnings=warnings)
+        msg = (f"Fisher scoring for {kind} did not converge in {con['maxiter']} iterations "
+               "(metafor stops with an error here)")
+        t2 = _direct_solution(kind, yi, vi, X) if con["fallback"] else None
+        if t2 is None:
+            warnings.append(msg + "; try control={'stepadj': 0.5} or a larger 'maxiter'")
+            return Tau2Estimate(math.nan, math.nan, converged=False, iterations=it,
+                                warnings=warnings)
+        warnings.append(msg + "; the estimate was found directly instead ("
+                        + ("Paule-Mandel root" if kind == "EB" else
+                           f"maximum of the {kind} likelihood by grid search and the "
+                           "root of its score") + ")")
+        w = 1.0 / (vi + t2)
+        P = proj(X, w)
+        return Tau2Estimate(t2, _se_fisher(kind, P, w, vi, t2, k, p), converged=True,
+                            iterations=it, warnings=warnings)
     if kind in ("ML", "REML") and con["ll0check"]:
         reml = kind == "REML"
         ll0 = _ll(0.0, yc, vi, X, reml)
@@ -354,6 +367,47 @@ def _fisher(kind: str, yi, vi, X, tau2_fixed, control) -> Tau2Estimate:
     P = proj(X, w)
     return Tau2Estimate(t2, _se_fisher(kind, P, w, vi, t2, k, p), converged=True,
                         iterations=it, warnings=warnings)
+
+
+def _direct_solution(kind, yi, vi, X) -> float | None:
+    """The estimate without Fisher scoring, for when scoring oscillates.
+
+    EB: its fixed point is the Paule-Mandel root. ML/REML: the global maximum of the
+    (restricted) log-likelihood over ``tau2 >= 0``, located on a grid (0 and 241 points
+    log-spaced over 12 decades around the data's scale), then refined as the root of the
+    score (``y'PPy = tr P`` for REML, ``= sum w`` for ML) between the neighbours of the
+    best grid point by Brent's method (bounded Brent maximisation if they do not bracket).
+    """
+    if kind == "EB":
+        est = tau2_pm(yi, vi, X)
+        return est.tau2 if est.converged else None
+    yc = _center(yi)
+    reml = kind == "REML"
+    scale = max(float(np.mean(vi)), float(np.var(yi)))
+    grid = np.concatenate([[0.0], scale * np.logspace(-8, 4, 241)])
+    ll = np.array([_ll(t, yc, vi, X, reml) for t in grid])
+    if not np.all(np.isfinite(ll)):
+        return None
+    j = int(np.argmax(ll))
+    if j == 0 and ll[1] <= ll[0]:
+        return 0.0
+    lo, hi = grid[max(j - 1, 0)], grid[min(j + 1, grid.size - 1)]
+
+    def score(t):
+        w = 1.0 / (vi + t)
+        P = proj(X, w)
+        Py = P @ yc
+        return float(Py @ Py - (np.trace(P) if reml else w.sum()))
+
+    s_lo, s_hi = score(lo), score(hi)
+    if s_lo > 0 > s_hi:  # the score's root is the maximum: exact to machine precision
+        return float(optimize.brentq(score, lo, hi, xtol=1e-300,
+                                     rtol=4 * np.finfo(float).eps, maxiter=1000))
+    res = optimize.minimize_scalar(lambda t: -_ll(t, yc, vi, X, reml), bounds=(lo, hi),
+                                   method="bounded", options={"xatol": 1e-12 * hi})
+    if not res.success:
+        return None
+    return float(res.x) if -res.fun >= ll[j] else float(grid[j])
 
 
 def _se_fisher(kind, P, w, vi, t2, k, p) -> float:

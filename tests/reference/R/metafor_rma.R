@@ -150,6 +150,21 @@ k1 <- list(call = 'rma.uni(yi[1], vi[1], method="REML")  # bcg', yi = bcg$yi[1],
            ci_lb = num(res1$ci.lb), ci_ub = num(res1$ci.ub), tau2 = num(res1$tau2),
            QE = num(res1$QE), QEp = num(res1$QEp), I2 = num(res1$I2), H2 = num(res1$H2))
 
+# ------------------------------------------------------- Fisher scoring that oscillates
+# With the default step, Fisher scoring oscillates and metafor stops with an error; with
+# stepadj = 0.5 it converges. drivervte's default finds the same maximum directly.
+osc_y <- c(0, 0, 0, 0, 0, 0, 2, 1)
+osc_v <- c(1, 1, 1, 1, 1, 1, 0.25, 1)
+osc_x <- 0:7
+osc_default <- tryCatch({rma.uni(osc_y, osc_v, mods = ~ osc_x, method = "REML", control = ctrl); "converged"},
+                        error = function(e) conditionMessage(e))
+osc <- rma.uni(osc_y, osc_v, mods = ~ osc_x, method = "REML",
+               control = list(stepadj = 0.5, threshold = 1e-12, maxiter = 10000))
+oscillating <- list(
+  call = 'rma.uni(yi, vi, mods = ~ x, method="REML", control=list(stepadj=0.5, threshold=1e-12, maxiter=10000))',
+  default_outcome = osc_default, yi = osc_y, vi = osc_v, x = osc_x,
+  beta = num(osc$beta), se = num(osc$se), tau2 = num(osc$tau2), se_tau2 = num(osc$se.tau2))
+
 # ---------------------------------------------------------------------- subgroup recipe
 # Separate random-effects model per subgroup, then an equal-effects model of the subgroup
 # estimates ("comparing estimates of independent meta-analyses", metafor tips).
@@ -189,7 +204,8 @@ fixture <- list(
                               jsonlite = as.character(packageVersion("jsonlite"))),
               generated = format(Sys.Date()), control = ctrl_txt, confint_control = ci_ctrl_txt,
               methods = methods, tests = tests),
-  datasets = datasets, designs = designs, cases = cases, k1 = k1, subgroups = subgroups)
+  datasets = datasets, designs = designs, cases = cases, k1 = k1, oscillating = oscillating,
+  subgroups = subgroups)
 write_json(fixture, out_path, digits = NA, auto_unbox = TRUE, pretty = TRUE, null = "null",
            na = "null")
 cat("wrote", out_path, "with", length(cases), "cases\n")
