@@ -70,48 +70,60 @@ def timed(fn, repeat: int):
     return best, out
 
 
+def bench_one(n: int, args: argparse.Namespace) -> dict:
+    """Time every implementation at one n; returns the JSON record."""
+    tt, st, X = simulate(n)
+    rec: dict = {"n": n, "p": X.shape[1], "events": int(st.sum())}
+    sec, model = timed(lambda: CoxPH().fit(time=tt, status=st, X=X), args.repeat)
+    ours = model.coef_
+    rec["drivervte_s"] = sec
+    rec["drivervte_iterations"] = model.result_.iterations
+    if n == args.naive_max:
+        sec, b = timed(lambda: naive_efron(tt, st, X), 1)
+        rec["naive_s"] = sec
+        rec["maxdiff_naive"] = float(np.max(np.abs(b - ours)))
+    if not args.no_others:
+        import pandas as pd
+        from lifelines import CoxPHFitter
+        from statsmodels.duration.hazard_regression import PHReg
+
+        df = pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
+        df["T"], df["E"] = tt, st
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sec, cph = timed(
+                lambda: CoxPHFitter().fit(df, "T", "E"),
+                args.repeat,
+            )
+        rec["lifelines_s"] = sec
+        rec["maxdiff_lifelines"] = float(np.max(np.abs(cph.params_.to_numpy() - ours)))
+        if n <= args.statsmodels_max:
+            sec, ph = timed(
+                lambda: PHReg(tt, X, status=st, ties="efron").fit(),
+                args.repeat,
+            )
+            rec["statsmodels_s"] = sec
+            rec["maxdiff_statsmodels"] = float(np.max(np.abs(np.asarray(ph.params) - ours)))
+    return rec
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sizes", default="10000,100000,1000000")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--naive-max", type=int, default=3000)
     ap.add_argument("--no-others", action="store_true")
-    ap.add_argument("--statsmodels-max", type=int, default=100000,
-                    help="largest n for statsmodels PHReg (O(n^2)-like; ~160 s at 1e5)")
+    ap.add_argument(
+        "--statsmodels-max",
+        type=int,
+        default=100000,
+        help="largest n for statsmodels PHReg (O(n^2)-like; ~160 s at 1e5)",
+    )
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     rows = []
     for n in [args.naive_max, *sizes] if args.naive_max else sizes:
-        tt, st, X = simulate(n)
-        rec: dict = {"n": n, "p": X.shape[1], "events": int(st.sum())}
-        sec, model = timed(lambda: CoxPH().fit(time=tt, status=st, X=X), args.repeat)  # noqa: B023
-        ours = model.coef_
-        rec["drivervte_s"] = sec
-        rec["drivervte_iterations"] = model.result_.iterations
-        if n == args.naive_max:
-            sec, b = timed(lambda: naive_efron(tt, st, X), 1)  # noqa: B023
-            rec["naive_s"] = sec
-            rec["maxdiff_naive"] = float(np.max(np.abs(b - ours)))
-        if not args.no_others:
-            import pandas as pd
-            from lifelines import CoxPHFitter
-            from statsmodels.duration.hazard_regression import PHReg
-
-            df = pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
-            df["T"], df["E"] = tt, st
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                sec, cph = timed(
-                    lambda: CoxPHFitter().fit(df, "T", "E"), args.repeat  # noqa: B023
-                )
-            rec["lifelines_s"] = sec
-            rec["maxdiff_lifelines"] = float(np.max(np.abs(cph.params_.to_numpy() - ours)))
-            if n <= args.statsmodels_max:
-                sec, ph = timed(
-                    lambda: PHReg(tt, X, status=st, ties="efron").fit(), args.repeat  # noqa: B023
-                )
-                rec["statsmodels_s"] = sec
-                rec["maxdiff_statsmodels"] = float(np.max(np.abs(np.asarray(ph.params) - ours)))
+        rec = bench_one(n, args)
         print(json.dumps(rec), flush=True)
         rows.append(rec)
     main_rows = [r for r in rows if r["n"] in sizes]
@@ -119,8 +131,10 @@ def main() -> None:
     prev = None
     for r in main_rows:
         g = "" if prev is None else f"{r['drivervte_s'] / prev:.1f}x"
-        print(f"{r['n']:>7}  {r['drivervte_s']:>9.3f}s  {r.get('lifelines_s', float('nan')):>9.3f}s"
-              f"  {r.get('statsmodels_s', float('nan')):>10.3f}s  {g}")
+        print(
+            f"{r['n']:>7}  {r['drivervte_s']:>9.3f}s  {r.get('lifelines_s', float('nan')):>9.3f}s"
+            f"  {r.get('statsmodels_s', float('nan')):>10.3f}s  {g}"
+        )
         prev = r["drivervte_s"]
 
 

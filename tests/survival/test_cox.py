@@ -34,8 +34,9 @@ def test_tiny_breslow_closed_form():
     np.testing.assert_allclose(res.coef, [np.log(r)], rtol=1e-12)
     info = r / (r + 1) ** 2 + 2 * 3 * r / (r + 3) ** 2
     np.testing.assert_allclose(res.vcov, [[1 / info]], rtol=1e-10)
-    np.testing.assert_allclose(res.loglik, 2 * np.log(r) - np.log(3 * r + 3) - 2 * np.log(r + 3),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        res.loglik, 2 * np.log(r) - np.log(3 * r + 3) - 2 * np.log(r + 3), rtol=1e-12
+    )
 
 
 def test_tiny_efron_closed_form():
@@ -116,9 +117,27 @@ def test_result_dict_and_summary():
     time, status, X = sim(seed=6)
     res = CoxPH(robust=True).fit(time=time, status=status, X=X, covariates=["egfr", "age"]).result_
     d = res.to_dict()
-    for key in ("n", "events", "coef", "se", "hr", "ci_lower", "ci_upper", "pvalue", "loglik",
-                "loglik_null", "converged", "iterations", "se_robust", "lr_test", "wald_test",
-                "score_test", "robust_score_test", "excluded", "warnings"):
+    for key in (
+        "n",
+        "events",
+        "coef",
+        "se",
+        "hr",
+        "ci_lower",
+        "ci_upper",
+        "pvalue",
+        "loglik",
+        "loglik_null",
+        "converged",
+        "iterations",
+        "se_robust",
+        "lr_test",
+        "wald_test",
+        "score_test",
+        "robust_score_test",
+        "excluded",
+        "warnings",
+    ):
         assert key in d
     assert set(d["coef"]) == {"egfr", "age"}
     assert d["hr"]["egfr"] == pytest.approx(np.exp(d["coef"]["egfr"]))
@@ -170,19 +189,40 @@ def test_bad_options():
 
 def test_dataframe_path_matches_arrays_and_reports_exclusions():
     time, status, X = sim(seed=7)
-    df = pd.DataFrame({"t": time, "s": status, "gene": np.where(X[:, 0] == 1, "EGFR", "WT"),
-                       "age": X[:, 1], "site": np.arange(len(time)) % 5})
+    df = pd.DataFrame(
+        {
+            "t": time,
+            "s": status,
+            "gene": np.where(X[:, 0] == 1, "EGFR", "WT"),
+            "age": X[:, 1],
+            "site": np.arange(len(time)) % 5,
+        }
+    )
     df.loc[3, "age"] = np.nan
     with pytest.raises(InputError) as exc:
         CoxPH().fit(df, time="t", status="s", covariates=["gene", "age"])
     assert exc.value.column == "age" and exc.value.rows == [3]
-    res = CoxPH().fit(df, time="t", status="s", covariates=["gene", "age"],
-                      reference={"gene": "WT"}, missing="exclude", strata="site").result_
+    res = (
+        CoxPH()
+        .fit(
+            df,
+            time="t",
+            status="s",
+            covariates=["gene", "age"],
+            reference={"gene": "WT"},
+            missing="exclude",
+            strata="site",
+        )
+        .result_
+    )
     assert res.names == ["gene[T.EGFR]", "age"]
     assert res.excluded == [{"row": 3, "reason": "missing value in 'age'"}]
     keep = np.arange(len(time)) != 3
-    arr = CoxPH().fit(time=time[keep], status=status[keep], X=X[keep],
-                      strata=df["site"].to_numpy()[keep]).result_
+    arr = (
+        CoxPH()
+        .fit(time=time[keep], status=status[keep], X=X[keep], strata=df["site"].to_numpy()[keep])
+        .result_
+    )
     np.testing.assert_allclose(res.coef, arr.coef, rtol=1e-10)
     assert res.n == len(time) - 1
 
@@ -190,12 +230,29 @@ def test_dataframe_path_matches_arrays_and_reports_exclusions():
 def test_dataframe_weights_and_cluster_columns():
     time, status, X = sim(seed=8)
     rng = np.random.default_rng(1)
-    df = pd.DataFrame({"t": time, "s": status, "x": X[:, 1], "w": rng.uniform(0.5, 2, len(time)),
-                       "hosp": rng.integers(0, 12, len(time))})
-    res = CoxPH().fit(df, time="t", status="s", covariates=["x"], weights="w",
-                      cluster="hosp").result_
-    arr = CoxPH().fit(time=time, status=status, X=X[:, 1:], weights=df.w.to_numpy(),
-                      cluster=df.hosp.to_numpy()).result_
+    df = pd.DataFrame(
+        {
+            "t": time,
+            "s": status,
+            "x": X[:, 1],
+            "w": rng.uniform(0.5, 2, len(time)),
+            "hosp": rng.integers(0, 12, len(time)),
+        }
+    )
+    res = (
+        CoxPH().fit(df, time="t", status="s", covariates=["x"], weights="w", cluster="hosp").result_
+    )
+    arr = (
+        CoxPH()
+        .fit(
+            time=time,
+            status=status,
+            X=X[:, 1:],
+            weights=df.w.to_numpy(),
+            cluster=df.hosp.to_numpy(),
+        )
+        .result_
+    )
     np.testing.assert_allclose(res.vcov, arr.vcov, rtol=1e-10)
     assert res.n_clusters == 12
     with pytest.raises(InputError) as exc:

@@ -48,10 +48,22 @@ def fit_case(case: dict, eps: float = 1e-12, max_iter: int = 100) -> CoxPH:
 def test_fixture_covers_the_grid():
     ids = set(CASES)
     for ties in ("efron", "breslow"):
-        for stem in ("lung_", "lung_strata_cluster_", "lung_weights_", "lung_weights_robust_",
-                     "veteran_", "ovarian_robust_", "heart_counting_", "heart_counting_cluster_",
-                     "sim_cause1_", "sim_cause2_", "sim_cause1_strata_", "sim_cause1_entry_",
-                     "sim_cause2_entry_strata_weights_cluster_", "tiny_"):
+        for stem in (
+            "lung_",
+            "lung_strata_cluster_",
+            "lung_weights_",
+            "lung_weights_robust_",
+            "veteran_",
+            "ovarian_robust_",
+            "heart_counting_",
+            "heart_counting_cluster_",
+            "sim_cause1_",
+            "sim_cause2_",
+            "sim_cause1_strata_",
+            "sim_cause1_entry_",
+            "sim_cause2_entry_strata_weights_cluster_",
+            "tiny_",
+        ):
             assert stem + ties in ids
 
 

@@ -97,8 +97,9 @@ def test_centring_changes_nothing_and_residuals_sum_to_score(data):
     np.testing.assert_allclose(ea.score, eb.score, rtol=1e-8, atol=1e-10)
     np.testing.assert_allclose(ea.information, eb.information, rtol=1e-8, atol=1e-10)
     # weighted score residuals add up to the score vector
-    np.testing.assert_allclose((a.score_residuals(beta) * w[:, None]).sum(axis=0), ea.score,
-                               rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(
+        (a.score_residuals(beta) * w[:, None]).sum(axis=0), ea.score, rtol=1e-8, atol=1e-10
+    )
 
 
 def test_tiny_example_closed_forms_at_zero():

@@ -52,7 +52,9 @@ def _solve(info: np.ndarray, rhs: np.ndarray) -> np.ndarray | None:
 
 def _finite(ev: CoxEvaluation) -> bool:
     return bool(
-        np.isfinite(ev.loglik) and np.all(np.isfinite(ev.score)) and np.all(np.isfinite(ev.information))
+        np.isfinite(ev.loglik)
+        and np.all(np.isfinite(ev.score))
+        and np.all(np.isfinite(ev.information))
     )
 
 
@@ -74,8 +76,17 @@ def newton_cox(
     score_test = float(first.score @ step)
     best = first
     if max_iter == 0:
-        return NewtonFit(beta, first.information, first.score, first.loglik, first.loglik,
-                         score_test, 0, False, False)
+        return NewtonFit(
+            beta,
+            first.information,
+            first.score,
+            first.loglik,
+            first.loglik,
+            score_test,
+            0,
+            False,
+            False,
+        )
     new_beta = beta + step
     halving = 0
     require_no_halving = problem.counting  # agfit4 convention
@@ -84,11 +95,22 @@ def newton_cox(
         ok = _finite(cur)
         step = _solve(cur.information, cur.score) if ok else None
         ok = ok and step is not None
-        if ok and abs(1.0 - best.loglik / cur.loglik) <= eps and not (
-            require_no_halving and halving
+        if (
+            ok
+            and abs(1.0 - best.loglik / cur.loglik) <= eps
+            and not (require_no_halving and halving)
         ):
-            return NewtonFit(new_beta, cur.information, cur.score, cur.loglik, first.loglik,
-                             score_test, it, True, halving > 0)
+            return NewtonFit(
+                new_beta,
+                cur.information,
+                cur.score,
+                cur.loglik,
+                first.loglik,
+                score_test,
+                it,
+                True,
+                halving > 0,
+            )
         if not ok or cur.loglik < best.loglik:
             halving += 1
             new_beta = (new_beta + halving * beta) / (halving + 1.0)
@@ -98,5 +120,14 @@ def newton_cox(
             beta = new_beta
             new_beta = new_beta + step
     # out of iterations: the last accepted point
-    return NewtonFit(beta, best.information, best.score, best.loglik, first.loglik,
-                     score_test, max_iter, False, halving > 0)
+    return NewtonFit(
+        beta,
+        best.information,
+        best.score,
+        best.loglik,
+        first.loglik,
+        score_test,
+        max_iter,
+        False,
+        halving > 0,
+    )

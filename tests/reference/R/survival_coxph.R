@@ -46,7 +46,7 @@ run_case <- function(id, dataset, formula, ties, covariates, extra = list(),
     out$rscore <- unname(fit$rscore)
   }
   case <- c(list(id = id, call = call, dataset = dataset, ties = ties,
-                 covariates = covariates, cause = cause), extra,
+                 covariates = I(covariates), cause = cause), extra,
             list(robust = !is.null(fit$naive.var), warnings = I(warns), expected = out))
   cases[[length(cases) + 1]] <<- case
 }
