@@ -75,14 +75,23 @@ class FGData:
     seg_ptr: np.ndarray | None = None  # CSR row pointers: [before t_1, blocks from t_k]
     cols: np.ndarray | None = None  # arange(n) as CSR column indices
     comp_ptr: list | None = None  # per group: CSR row pointers by m of competing failures
+    L: np.ndarray | None = None  # (n,) delayed entry: #failure times <= entry (at risk k >= L)
+    entry_perm: np.ndarray | None = None  # subjects sorted by L
+    entry_ptr: np.ndarray | None = None  # CSR row pointers by L
 
     @property
     def p(self) -> int:
         return self.X.shape[1] + self.X2.shape[1]
 
 
-def prepare(time, ici, X, group, X2=None, tf=None) -> FGData:
-    """Sort once, centre covariates, compute censoring weights and index arrays."""
+def prepare(time, ici, X, group, X2=None, tf=None, entry=None, wfun=None) -> FGData:
+    """Sort once, centre covariates, compute censoring weights and index arrays.
+
+    ``entry`` (delayed entry) makes subject j at risk only at failure times after its
+    entry; ``wfun(times)`` then replaces ``crr``'s censoring weights (one group only): a
+    competing failure at :math:`T_j` has weight ``wfun(t) / wfun(T_j)`` at :math:`t > T_j`
+    (see :mod:`.finegray_ltrunc`).
+    """
     order = np.argsort(time, kind="stable")
     t = np.asarray(time, dtype=float)[order]
     ic = np.asarray(ici)[order]
@@ -109,9 +118,13 @@ def prepare(time, ici, X, group, X2=None, tf=None) -> FGData:
     comp = []
     for g in range(ncg):
         sel = grp == g
-        knots, vals = censoring_km(t[sel], cens[sel])
-        Gown[sel] = eval_censoring(knots, vals, t[sel])
-        Gk[g] = eval_censoring(knots, vals, uft)
+        if wfun is None:
+            knots, vals = censoring_km(t[sel], cens[sel])
+            Gown[sel] = eval_censoring(knots, vals, t[sel])
+            Gk[g] = eval_censoring(knots, vals, uft)
+        else:
+            Gown[sel] = wfun(t[sel])
+            Gk[g] = wfun(uft)
         comp.append(np.flatnonzero(sel & (ic == 2)))
     if tf is None or X2s.shape[1] == 0:
         tfs = np.zeros((d, X2s.shape[1]))
@@ -128,6 +141,11 @@ def prepare(time, ici, X, group, X2=None, tf=None) -> FGData:
         D.comp_ptr = [
             np.searchsorted(m[idx], np.arange(d + 2), side="left").astype(itype) for idx in comp
         ]
+        if entry is not None:
+            L = np.searchsorted(uft, np.asarray(entry, dtype=float)[order], side="right")
+            D.L = L
+            D.entry_perm = np.argsort(L, kind="stable").astype(itype)
+            D.entry_ptr = np.searchsorted(L[D.entry_perm], np.arange(d + 2)).astype(itype)
     return D
 
 
@@ -139,6 +157,14 @@ def _risk_sums(D: FGData, e: np.ndarray, need_x: bool = True):
     if need_x:
         M = sp.csr_matrix((e, D.cols, D.seg_ptr), shape=(d + 1, e.size))
         S1 = np.cumsum((M @ D.X)[:0:-1], axis=0)[::-1]  # row 0: before the first failure
+    if D.L is not None:
+        # not yet entered at t_k (L_j > k): subtract, by a backward sum over L
+        B0 = np.bincount(D.L, weights=e, minlength=d + 1)
+        S0 = S0 - np.cumsum(B0[:0:-1])[::-1]
+        if need_x:
+            M = sp.csr_matrix((e[D.entry_perm], D.entry_perm, D.entry_ptr),
+                              shape=(d + 1, e.size))
+            S1 = S1 - np.cumsum((M @ D.X)[:0:-1], axis=0)[::-1]
     for g, idx in enumerate(D.comp):
         if idx.size == 0:
             continue
@@ -179,7 +205,7 @@ def fast_kernel(D: FGData, beta: np.ndarray):
 def _risk_coef(D: FGData, a: np.ndarray) -> np.ndarray:
     """c_j = sum_k a_k w_j(t_k) for a per-failure-time vector ``a`` (prefix + suffix sums)."""
     A = np.concatenate(([0.0], np.cumsum(a)))
-    c = A[D.m]
+    c = A[D.m] if D.L is None else A[D.m] - A[D.L]
     for g, idx in enumerate(D.comp):
         if idx.size == 0:
             continue
@@ -188,7 +214,7 @@ def _risk_coef(D: FGData, a: np.ndarray) -> np.ndarray:
     return c
 
 
-def sandwich_terms(D: FGData, beta: np.ndarray, kern=None):
+def sandwich_terms(D: FGData, beta: np.ndarray, kern=None, psi: bool = True):
     """Score-residual matrix (n, p) of :math:`\\eta_i + \\psi_i`, information, ll, score, S0.
 
     .. math::
@@ -199,7 +225,9 @@ def sandwich_terms(D: FGData, beta: np.ndarray, kern=None):
 
     with :math:`c_i = \\sum_k d_k w_i(t_k)/S_{0k}` and
     :math:`b_i = \\sum_k d_k w_i(t_k)\\bar x_k/S_{0k}` (prefix sums at :math:`m_i`, plus for a
-    competing failure suffix sums divided by :math:`G_i`). :math:`\\psi_i`: :func:`add_psi`.
+    competing failure suffix sums divided by :math:`G_i`). :math:`\\psi_i`: :func:`add_psi`
+    (skipped with ``psi=False``: then ``R`` holds the score residuals of a Cox model with
+    fixed weights, what ``coxph(..., cluster = id)`` sums for its robust variance).
     The caller forms :math:`\\sum_i (\\eta_i+\\psi_i)^{\\otimes 2}` as ``R.T @ R``.
     """
     ll, score, info, S0, xbar = fast_kernel(D, beta) if kern is None else kern
@@ -212,6 +240,8 @@ def sandwich_terms(D: FGData, beta: np.ndarray, kern=None):
     Btab = np.vstack((np.zeros((1, p)), np.cumsum(axbar, axis=0)))
     np.multiply(D.X, c[:, None], out=R)
     np.subtract(Btab[D.m], R, out=R)
+    if D.L is not None:
+        R -= Btab[D.L]
     R *= e[:, None]
     for g, idx in enumerate(D.comp):
         if idx.size == 0:
@@ -221,6 +251,8 @@ def sandwich_terms(D: FGData, beta: np.ndarray, kern=None):
         R[idx] += T[D.m[idx]] * (e[idx] / D.Gown[idx])[:, None]
     ev = np.flatnonzero(D.event)
     R[ev] += D.X[ev] - xbar[D.m[ev] - 1]
+    if not psi:
+        return R, info, ll, score, S0
     qfun = []
     for g, idx in enumerate(D.comp):
         ag = D.dkg[g] * D.Gk[g] / S0  # (d,)
