@@ -30,6 +30,9 @@ def test_matches_cmprsk(case):
             cencode=case["cencode"],
         )
         assert res.df == df
+        if stat == -1:  # R's marker for a singular variance; drivervte gives NaN + warning
+            assert np.isnan(res.statistic) and "singular" in res.warning
+            continue
         assert res.statistic == pytest.approx(stat, rel=RTOL_EXACT)
         # The p-value amplifies the statistic's rounding: d(log p) ~ d(stat) / 2 for
         # large stat, so its relative tolerance scales with the statistic.

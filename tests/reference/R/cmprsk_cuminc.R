@@ -23,8 +23,9 @@ run_case <- function(name, time, status, group = NULL, strata = NULL, rho = 0,
   for (nm in names(fit)) {
     if (nm == "Tests") {
       tt <- fit$Tests
-      tests <- list(cause = rownames(tt), stat = unname(tt[, "stat"]),
-                    pv = unname(tt[, "pv"]), df = unname(tt[, "df"]))
+      # I(): keep length-1 vectors as JSON arrays (auto_unbox would unbox them)
+      tests <- list(cause = I(rownames(tt)), stat = I(unname(tt[, "stat"])),
+                    pv = I(unname(tt[, "pv"])), df = I(unname(tt[, "df"])))
     } else {
       curves[[length(curves) + 1]] <- list(name = nm, time = fit[[nm]]$time,
                                            est = fit[[nm]]$est, var = fit[[nm]]$var)
@@ -38,7 +39,7 @@ run_case <- function(name, time, status, group = NULL, strata = NULL, rho = 0,
   if (!is.null(tp)) {
     p <- timepoints(fit, tp)
     case$timepoints <- list(call = sprintf("timepoints(fit, c(%s))", paste(tp, collapse = ", ")),
-                            times = sort(unique(tp)), rows = rownames(p$est),
+                            times = I(sort(unique(tp))), rows = I(rownames(p$est)),
                             est = unname(split(p$est, row(p$est))),
                             var = unname(split(p$var, row(p$var))))
   }
@@ -97,6 +98,13 @@ g4 <- c(rep("a", 8), rep("b", 7), rep("c", 3))
 st4 <- c(rep(1, 4), rep(2, 4), rep(1, 7), rep(1, 3))
 cases[[length(cases) + 1]] <- run_case("edge_groups_strata", t4, s4, group = g4, strata = st4,
                                        tp = c(0.5, 2, 5, 7, 8))
+
+# 5. A group without any event (finite test), and a singular variance (R reports -1).
+cases[[length(cases) + 1]] <- run_case("group_without_events", c(1, 2, 3, 4, 5),
+                                       c(1, 2, 0, 0, 1), group = c("a", "a", "b", "b", "a"),
+                                       tp = c(1, 3, 4, 6))
+cases[[length(cases) + 1]] <- run_case("singular_variance", c(1, 2, 3, 0.5), c(1, 1, 0, 0),
+                                       group = c("a", "a", "a", "b"))
 
 fixture <- list(
   meta = list(script = "tests/reference/R/cmprsk_cuminc.R", R_version = R.version.string,
