@@ -156,3 +156,35 @@ def test_fallback_fills_columns_where_fisher_scoring_stalls():
     long = fit_batch(y[:, 0], v[:, 0], maxiter=100_000, threshold=1e-12)
     assert fb.tau2[0] == pytest.approx(long.tau2[0], rel=1e-7)
     assert fb.tau2[1] == plain.tau2[1]
+
+
+def test_exact_mode_matches_reml_tau2_exact_and_metafor_within_its_stopping_rule():
+    Y, V = padded()
+    ex = fit_batch(Y, V, exact=True)
+    np.testing.assert_array_equal(ex.tau2, reml_tau2_exact(Y, V))
+    assert (ex.iterations == 0).all() and ex.converged.all()
+    want = np.array([rnum(c["output"]["REML"]["tau2"]) for c in CASES])
+    # metafor stops when a Fisher step moves tau2 by <= 1e-5
+    np.testing.assert_allclose(ex.tau2, want, rtol=0, atol=1e-4)
+
+
+def test_reml_exact_is_the_root_found_by_brentq():
+    from scipy.optimize import brentq
+
+    from drivervte.meta.batch import _score
+
+    rng = np.random.default_rng(11)
+    v = rng.uniform(0.005, 0.3, size=(15, 30))
+    y = rng.normal(0.2, np.sqrt(v + rng.choice([0, 0.02, 0.3], size=30)))
+    ex = reml_tau2_exact(y, v)
+    m = np.ones_like(y)
+    for j in range(30):
+        def f(t, j=j):
+            return _score(y[:, [j]], v[:, [j]], m[:, [j]], t)[0]
+        if f(0.0) <= 0:
+            assert ex[j] == 0.0
+            continue
+        hi = 1.0
+        while f(hi) > 0:
+            hi *= 2
+        assert ex[j] == pytest.approx(brentq(f, 0, hi, xtol=1e-15, rtol=1e-15), rel=1e-12)

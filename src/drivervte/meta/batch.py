@@ -222,18 +222,35 @@ def _score(y, v, m, t):
     return (w2 * (y - mu) ** 2).sum(0) - (s1 - w2.sum(0) / s1)
 
 
-def reml_tau2_exact(yi: ArrayLike, vi: ArrayLike, *, steps: int = 200) -> np.ndarray:
-    """REML tau2 to machine precision by vectorised bisection of the REML score.
+def _score_d(y, v, m, t):
+    """REML score ``S = y'PPy - tr(P)`` and its derivative ``S' = tr(PP) - 2 y'PPPy``."""
+    w = m / (v + t)
+    s1 = w.sum(0)
+    w2 = w * w
+    s2 = w2.sum(0)
+    r = s2 / s1
+    e = w * (y - (w * y).sum(0) / s1)  # P y
+    ee = (e * e).sum(0)  # y'PPy
+    we = (w * e).sum(0)
+    epe = (w * e * e).sum(0) - we * we / s1  # y'PPPy
+    tr_pp = s2 - 2 * (w2 * w).sum(0) / s1 + r * r
+    return ee - (s1 - r), tr_pp - 2 * epe
 
-    Columns whose score at ``tau2 = 0`` is ``<= 0`` get 0 (the boundary maximum); otherwise
-    the bracket ``[0, hi]`` is widened by doubling until the score at ``hi`` is negative and
-    halved ``steps`` times. A root of the score is a REML maximum when the restricted
-    likelihood is unimodal, which is the usual case for intercept-only models (the rare
-    multimodal case is what metafor's ``ll0check`` guards against). NaN cells mark absent
-    studies, as in :func:`fit_batch`; all present ``vi`` must be > 0.
 
-    Used by :func:`fit_batch` with ``fallback=True`` and as the "exact" reference in
-    ``benchmarks/bench_meta_batch.py``.
+def reml_tau2_exact(yi: ArrayLike, vi: ArrayLike, *, maxiter: int = 200) -> np.ndarray:
+    """REML tau2 to machine precision: a root of the REML score, vectorised over columns.
+
+    Columns whose score ``S(0) = y'P_0P_0y - tr(P_0)`` is ``<= 0`` get 0 (boundary maximum).
+    Otherwise the bracket ``[0, hi]`` is widened by doubling until ``S(hi) < 0`` and the
+    root is found by safeguarded Newton steps (``S' = tr(PP) - 2 y'PPPy``; a step leaving
+    the bracket, or taken where ``S' >= 0``, is replaced by bisection), stopping when the
+    bracket or the step is within a few ulps. A root of the score is the REML maximum when
+    the restricted likelihood is unimodal, the usual case for intercept-only models (the
+    rare multimodal case is what metafor's ``ll0check`` guards against). NaN cells mark
+    absent studies, as in :func:`fit_batch`; present ``vi`` must be > 0.
+
+    Used by :func:`fit_batch` (``fallback=True``, ``exact=True``) and as the "exact"
+    reference in ``benchmarks/bench_meta_batch.py``.
     """
     y = _as_2d(yi, "yi")
     v = _as_2d(vi, "vi")
@@ -247,22 +264,33 @@ def reml_tau2_exact(yi: ArrayLike, vi: ArrayLike, *, steps: int = 200) -> np.nda
         if inner.size == 0:
             return out
         y, v, m = y[:, inner], v[:, inner], m[:, inner]
-        lo = np.zeros(inner.size)
-        hi = np.ones(inner.size)
-        for _ in range(200):
+        n = inner.size
+        lo = np.zeros(n)
+        hi = np.ones(n)
+        for _ in range(1100):
             up = _score(y, v, m, hi) > 0
             if not up.any():
                 break
             lo = np.where(up, hi, lo)
             hi = np.where(up, 2 * hi, hi)
-        for _ in range(steps):
-            mid = 0.5 * (lo + hi)
-            pos = _score(y, v, m, mid) > 0
-            lo = np.where(pos, mid, lo)
-            hi = np.where(pos, hi, mid)
-            if np.all(hi - lo <= 2 * np.spacing(hi)):
+        t = 0.5 * (lo + hi)
+        act = np.arange(n)
+        for _ in range(maxiter):
+            sc, d = _score_d(y[:, act], v[:, act], m[:, act], t[act])
+            a_lo, a_hi, a_t = lo[act], hi[act], t[act]
+            a_lo = np.where(sc > 0, a_t, a_lo)
+            a_hi = np.where(sc > 0, a_hi, a_t)
+            nt = a_t - sc / d
+            bad = ~(d < 0) | ~(nt > a_lo) | ~(nt < a_hi) | ~np.isfinite(nt)
+            nt = np.where(bad, 0.5 * (a_lo + a_hi), nt)
+            nt = np.where(sc == 0, a_t, nt)
+            lo[act], hi[act], t[act] = a_lo, a_hi, nt
+            tol = 4 * np.spacing(np.maximum(np.abs(nt), np.finfo(float).tiny))
+            done = (np.abs(nt - a_t) <= tol) | (a_hi - a_lo <= tol) | (sc == 0)
+            act = act[~done]
+            if act.size == 0:
                 break
-    out[inner] = 0.5 * (lo + hi)
+    out[inner] = t
     return out
 
 
@@ -277,6 +305,7 @@ def fit_batch(
     stepadj: float = 1.0,
     ll0check: bool = True,
     fallback: bool = False,
+    exact: bool = False,
 ) -> BatchResult:
     """Fit ``B`` intercept-only meta-analyses at once (columns of ``k x B`` arrays).
 
@@ -360,7 +389,11 @@ def fit_batch(
         sum_pp_fe = (w_fe**2).sum(0) - 2 * (w_fe**3).sum(0) / s1 + ((w_fe**2).sum(0) / s1) ** 2
 
     se_tau2 = np.full(B, np.nan)
-    if meth == "REML" and multi.size:
+    if meth == "REML" and multi.size and exact:
+        mm = m[:, multi] > 0
+        tau2[multi] = reml_tau2_exact(np.where(mm, y0[:, multi], np.nan),
+                                      np.where(mm, v0[:, multi], np.nan))
+    elif meth == "REML" and multi.size:
         t, it, cv = _reml(y0[:, multi], v0[:, multi], m[:, multi], kk_f[multi], threshold,
                           int(maxiter), stepadj)
         tau2[multi], iters[multi] = t, it
