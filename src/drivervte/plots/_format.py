@@ -39,13 +39,17 @@ def fmt_ci(est: Any, lo: Any, hi: Any, digits: int = 2) -> str:
 
 
 def fmt_pvalue(p: Any) -> str:
-    """``"p = 0.09"``, ``"p = 0.014"``, ``"p < 0.001"`` (as journals print them)."""
+    """``"p = 0.45"``, ``"p = 0.046"``, ``"p < 0.001"``.
+
+    Two decimals from 0.1 up, three below (so 0.046 is not printed as 0.05), "< 0.001"
+    under that, as most clinical journals ask.
+    """
     if p is None or (isinstance(p, float) and math.isnan(p)):
         return "p = NA"
     p = float(p)
     if p < 0.001:
         return "p < 0.001"
-    if p < 0.01:
+    if p < 0.1:
         return f"p = {p:.3f}"
     s = f"{p:.2f}"
     if s == "1.00" and p < 1.0:
@@ -78,7 +82,7 @@ def model_description(res: Any) -> str:
 
 
 def heterogeneity_text(res: Any) -> str:
-    """``"Heterogeneity: tau² = 0.12; I² = 45% [12%, 70%]; Q = 8.10 (df = 4), p = 0.09"``.
+    """``"Heterogeneity: tau² = 0.12; I² = 45% [12%, 70%]; Q = 8.10 (df = 4), p = 0.090"``.
 
     tau² only for random-effects models; the I² interval only when the fit has one.
     ``"Heterogeneity: not applicable (one study)"`` when k = 1.

@@ -74,7 +74,10 @@ def cif_confidence_band(estimate, variance, *, level: float = 0.95,
         raise InputError("ci_method must be 'log-log' or 'plain'", column="ci_method")
     from drivervte.survival.cuminc import cif_confint  # the engine's own (same formula)
 
-    return cif_confint(f, v, level_fraction(level))
+    # exp() may overflow where F is near 1 with a large variance: the limit is then 0 (or 1),
+    # which is what F ** inf and F ** 0 give.
+    with np.errstate(over="ignore"):
+        return cif_confint(f, v, level_fraction(level))
 
 
 def curves_from_result(result: Any, cause: Any = None) -> dict[str, dict[str, Any]]:
