@@ -106,7 +106,7 @@ def kendall_test(x, y, exact: bool = True) -> KendallTest:
         return KendallTest(math.nan, math.nan, math.nan, exact=False, ties=ties)
     tau = S / denom
     if exact and not ties:
-        q = int(round((S + T0) / 2))  # concordant pairs (R: round((r + 1) n (n - 1) / 4))
+        q = round((S + T0) / 2)  # concordant pairs (R: round((r + 1) n (n - 1) / 4))
         p = min(1.0, 2 * kendall_cdf(min(q, int(T0) - q), n))
         return KendallTest(tau, p, float(q), exact=True, ties=False)
     v0 = n * (n - 1) * (2 * n + 5)

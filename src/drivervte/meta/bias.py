@@ -180,7 +180,7 @@ def _wls_lm(yi: np.ndarray, vi: np.ndarray, X: np.ndarray):
     import statsmodels.api as sm
 
     fit = sm.WLS(yi, X, weights=1.0 / vi).fit()
-    return np.asarray(fit.params), np.asarray(fit.bse), int(round(fit.df_resid))
+    return np.asarray(fit.params), np.asarray(fit.bse), round(fit.df_resid)
 
 
 def egger_test(res: MetaResult) -> EggerResult:

@@ -4,7 +4,9 @@ Algorithm (metafor's, step for step):
 
 1. **Side.** Unless given, the side with the missing studies is chosen from the slope of
    the meta-regression of ``yi`` on ``sqrt(vi)`` (same method as the model): a negative
-   slope means studies are missing on the right, otherwise on the left.
+   slope means studies are missing on the right, otherwise on the left (a slope that is
+   zero up to rounding error, ``|z| < 1e-10``, counts as zero, so that the choice does
+   not depend on the last bits of a floating-point sum).
 2. The effects are mirrored (``-yi``) when the side is "right", so that missing studies
    are always on the left, and sorted (stably).
 3. **Iterate** until the estimate of ``k0`` stops changing (at most 100 times): fit the
@@ -152,7 +154,13 @@ def _choose_side(res: MetaResult, yi, vi) -> str:
         raise InputError(
             "cannot choose the side automatically: the regression of yi on sqrt(vi) could "
             f"not be fitted ({out.problem}); give side='left' or side='right'", column="side")
-    return "right" if float(out.fit.beta[1]) < 0 else "left"
+    b1 = float(out.fit.beta[1])
+    se1 = float(np.sqrt(out.fit.vb[1, 1])) if out.fit.vb is not None else math.inf
+    # metafor: slope < 0 -> "right", else "left". A slope that is zero up to rounding
+    # error (|z| < 1e-10, e.g. a perfectly symmetric funnel) has no sign: treat it as 0.
+    if abs(b1) <= 1e-10 * se1:
+        return "left"
+    return "right" if b1 < 0 else "left"
 
 
 def _k0_step(yi_c: np.ndarray, k: int, estimator: str) -> tuple[float, float]:

@@ -76,6 +76,12 @@ add_dataset("bcg3", bcg3, "RR", "first 3 rows of the bcg dataset", paste(dat.bcg
 bcg2 <- bcg[1:2, ]
 add_dataset("bcg2", bcg2, "RR", "first 2 rows of the bcg dataset", paste(dat.bcg$author, dat.bcg$year)[1:2])
 
+# A perfectly symmetric funnel of mirror pairs: metafor's L0 breaks the ties in |yi - b|
+# by position and finds k0 = 1; R0 finds k0 = 0.
+mirror <- data.frame(yi = c(-1, 1, -2, 2, -3, 3, -0.5, 0.5), vi = c(1, 1, 2, 2, 3, 3, 0.5, 0.5))
+add_dataset("mirror", mirror, "GEN", "synthetic mirror pairs (-d, +d) with equal variances",
+  paste("S", 1:8))
+
 # ------------------------------------------------------------------ helpers
 num <- function(x) as.numeric(unname(x))
 
@@ -202,6 +208,8 @@ uni_case("hackshaw1998", "REML", test = "knha", trimfill_all = FALSE)
 uni_case("egger2001", "REML", test = "knha")
 uni_case("bcg", "REML", level = 90)
 uni_case("pagliaro1992", "REML", trimfill_all = FALSE)
+uni_case("mirror", "EE")
+uni_case("mirror", "REML")
 uni_case("bcg2", "REML")
 uni_case("bcg2", "EE")
 
