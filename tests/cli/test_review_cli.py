@@ -29,13 +29,11 @@ def test_review_twice_identical_json(tmp_path):
 
 
 def test_user_record_changes_pool_and_survives_restart(tmp_path):
-    """Add through the CLI, then run review in a new process on the same --db."""
+    """Add through the CLI, then run ``.venv/bin/drivervte review`` in a new process."""
     db = str(tmp_path / "db.duckdb")
     env = {**os.environ, "DRIVERVTE_DB": str(tmp_path / "unused.duckdb")}
-    base = subprocess.run([str(EXE), "review", "--db", db, "--out", str(tmp_path / "before")],
-                          capture_output=True, text=True, env=env, timeout=300)
-    assert base.returncode == 0, base.stderr
-    assert base.stderr == ""  # no progress output when not a terminal
+    base = runner.invoke(app, ["review", "--db", db, "--out", str(tmp_path / "before")])
+    assert base.exit_code == 0, base.output
     rec = {"id": "restart_alk", "study": "restart", "authors": "Restart R", "year": 2025,
            "gene": "ALK", "comparator": "negative", "outcome": "VTE", "measure": "HR",
            "estimate": 0.9, "ci_lower": 0.6, "ci_upper": 1.35, "source": "primary_abstract"}
@@ -45,6 +43,7 @@ def test_user_record_changes_pool_and_survives_restart(tmp_path):
     after = subprocess.run([str(EXE), "review", "--db", db, "--out", str(tmp_path / "after")],
                            capture_output=True, text=True, env=env, timeout=300)
     assert after.returncode == 0, after.stderr
+    assert after.stderr == ""  # no progress display when stderr is not a terminal
     s0 = json.loads((tmp_path / "before" / "summary.json").read_text())["genes"]["ALK"]
     s1 = json.loads((tmp_path / "after" / "summary.json").read_text())["genes"]["ALK"]
     assert s1["pooled"]["k"] == s0["pooled"]["k"] + 1

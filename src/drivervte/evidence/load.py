@@ -29,6 +29,7 @@ a pool.
 from __future__ import annotations
 
 import csv
+import functools
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -160,7 +161,7 @@ def read_file(path: str | Path) -> EvidenceSet:
     text = path.read_text(encoding="utf-8")
     if suffix in (".yaml", ".yml"):
         try:
-            doc = yaml.safe_load(text)
+            doc = _yaml_load(text)
         except yaml.YAMLError as exc:
             raise InputError(f"{path.name} is not valid YAML: {exc}") from None
         return parse_mapping(doc, complete=False)
@@ -174,10 +175,23 @@ def read_file(path: str | Path) -> EvidenceSet:
     raise InputError(f"{path.name}: give a .yaml, .yml or .csv file", column="FILE")
 
 
+def _yaml_load(text: str) -> Any:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
+    return yaml.load(text, Loader=loader)  # a safe loader (CSafeLoader or SafeLoader)
+
+
+@functools.lru_cache(maxsize=4)
+def _parse_shipped(text: str) -> EvidenceSet:
+    return parse_mapping(_yaml_load(text))
+
+
 def load_shipped() -> EvidenceSet:
-    """The evidence base shipped with drivervte (``drivervte/data/evidence.yaml``), validated."""
-    text = resources.files("drivervte").joinpath("data", SHIPPED_RESOURCE).read_text("utf-8")
-    return parse_mapping(yaml.safe_load(text))
+    """The evidence base shipped with drivervte (``drivervte/data/evidence.yaml``), validated.
+
+    Parsed once per process and file content (records are immutable); a fresh list each call.
+    """
+    es = _parse_shipped(shipped_text())
+    return EvidenceSet(list(es.records), list(es.other_sources))
 
 
 def shipped_text() -> str:

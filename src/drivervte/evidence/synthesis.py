@@ -31,6 +31,7 @@ and :func:`drivervte.effects.from_table`, nothing is pooled by hand here):
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -191,11 +192,18 @@ class _Index:
         self.by_id = {s.record.id: s for s in stored}
         self.alternatives: dict[str, list[StoredRecord]] = defaultdict(list)
         self.overlaps: dict[str, list[StoredRecord]] = defaultdict(list)
+        self._effects: dict[str, StudyEffect] = {}
         for s in stored:
             if s.record.alternative_to:
                 self.alternatives[s.record.alternative_to].append(s)
             if s.record.overlap_group:
                 self.overlaps[s.record.overlap_group].append(s)
+
+    def effect(self, s: StoredRecord) -> StudyEffect:
+        """The record's effect (computed once per run; a copy, callers may set ``n``)."""
+        if s.record.id not in self._effects:
+            self._effects[s.record.id] = effect_of(s.record, s.origin)
+        return dataclasses.replace(self._effects[s.record.id])
 
 
 def _family(rec, opts: SynthesisOptions) -> str:
@@ -235,7 +243,7 @@ def _one_per_study(members: list[StoredRecord]) -> list[StoredRecord]:
 def _sorted_effects(members: list[StoredRecord], idx: _Index | None = None) -> list[StudyEffect]:
     effs = []
     for s in members:
-        e = effect_of(s.record, s.origin)
+        e = idx.effect(s) if idx is not None else effect_of(s.record, s.origin)
         if idx is not None and s.record.n_gene is None:
             # Patients in the comparison from an alternative record with arm sizes (Ng 2019:
             # the adjusted OR has none, its crude counterpart does); else the study's N.
