@@ -128,3 +128,22 @@ def test_boundary_all_methods_zero_for_homogeneous_data():
             assert 0 < est < 1e-5
         else:
             assert est == 0, m
+
+
+def test_proj_traces_match_the_explicit_matrix():
+    """Proj's O(k p^2) traces equal the k x k matrix expressions metafor evaluates."""
+    rng = np.random.default_rng(3)
+    X = np.column_stack([np.ones(13), rng.normal(size=13), rng.integers(0, 2, 13)])
+    w = 1 / (VI + 0.1)
+    pr = t2m.Proj(X, w)
+    P = w[:, None] * np.eye(13) - (w[:, None] * X) @ np.linalg.solve(
+        X.T @ (w[:, None] * X), (X * w[:, None]).T)
+    np.testing.assert_allclose(t2m.proj(X, w), P, atol=1e-12)
+    np.testing.assert_allclose(pr.Py(YI), P @ YI, rtol=1e-10, atol=1e-12)
+    assert pr.quad(YI) == pytest.approx(YI @ P @ YI, rel=1e-10)
+    assert pr.trP() == pytest.approx(np.trace(P), rel=1e-10)
+    assert pr.trPP() == pytest.approx(np.sum(P * P), rel=1e-10)
+    PV = P * VI[None, :]
+    u = w * VI
+    assert pr.tr2(u, u) == pytest.approx(np.sum(PV * PV.T), rel=1e-10)
+    assert pr.tr2(u, w) == pytest.approx(np.sum(PV * P), rel=1e-10)

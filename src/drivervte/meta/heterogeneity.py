@@ -34,9 +34,9 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize, special
 
-from drivervte.meta.tau2 import proj, qe_at
+from drivervte.meta.tau2 import Proj, qe_at
 from drivervte.results import Result, fmt_num, format_table
 
 __all__ = ["Tau2CI", "qprofile_ci", "typical_variance"]
@@ -45,7 +45,7 @@ __all__ = ["Tau2CI", "qprofile_ci", "typical_variance"]
 def typical_variance(vi: np.ndarray, X: np.ndarray) -> float:
     """metafor's typical within-study variance ``(k - p) / tr(P)`` with ``W = diag(1/vi)``."""
     k, p = X.shape
-    return (k - p) / float(np.trace(proj(X, 1.0 / vi)))
+    return (k - p) / Proj(X, 1.0 / vi).trP()
 
 
 @dataclass
@@ -117,8 +117,8 @@ def qprofile_ci(yi, vi, X=None, *, tau2: float, level: float = 95.0,
     alpha = _alpha(level)
     hi = max(100.0, 10.0 * tau2) if tau2_max is None else float(tau2_max)
     lo = 0.0
-    crit_u = stats.chi2.isf(alpha / 2, k - p)
-    crit_l = stats.chi2.ppf(alpha / 2, k - p)
+    crit_u = special.chdtri(k - p, alpha / 2)
+    crit_l = 2 * special.gammaincinv((k - p) / 2, alpha / 2)
 
     def q(t):
         return qe_at(t, yi, vi, X)

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from drivervte.errors import ConvergenceWarning, InputError
 from drivervte.meta.heterogeneity import Tau2CI, _alpha, qprofile_ci
@@ -47,7 +47,7 @@ from drivervte.meta.regression import (
     wls,
 )
 from drivervte.meta.result import MetaResult, ModeratorResult
-from drivervte.meta.tau2 import TAU2_METHODS, estimate_tau2, proj
+from drivervte.meta.tau2 import TAU2_METHODS, Proj, estimate_tau2
 from drivervte.results import Result, format_table
 
 __all__ = ["METHODS", "TESTS", "Prediction", "fit_rma", "predict"]
@@ -222,11 +222,10 @@ def fit_rma(
 
     # ------------------------------------------------------------ heterogeneity
     if k > p:
-        P = proj(X, 1.0 / vi)
-        yc = yi - yi.mean()
-        Q = max(0.0, float(yc @ P @ yc))
-        Qp = float(stats.chi2.sf(Q, k - p))
-        vt = (k - p) / float(np.trace(P))
+        pr0 = Proj(X, 1.0 / vi)
+        Q = max(0.0, pr0.quad(yi - yi.mean()))
+        Qp = float(special.chdtrc(k - p, Q))
+        vt = (k - p) / pr0.trP()
         if is_ee:
             I2 = max(0.0, 100 * (Q - (k - p)) / Q) if Q > 0 else 0.0
             H2 = Q / (k - p)
@@ -330,9 +329,9 @@ def _predict_rows(Xn, beta, vb, t2, alpha, df, is_ee) -> Prediction:
     vpred = np.where(vpred < 0, np.nan, vpred)
     se = np.sqrt(vpred)
     if df is None:
-        crit = stats.norm.isf(alpha / 2)
+        crit = -special.ndtri(alpha / 2)
     else:
-        crit = stats.t.isf(alpha / 2, df) if df > 0 else math.nan
+        crit = -special.stdtrit(df, alpha / 2) if df > 0 else math.nan
     if is_ee:
         pil = piu = np.full_like(pred, np.nan)
     else:

@@ -41,6 +41,7 @@ from scipy import optimize
 __all__ = [
     "DEFAULT_CONTROL",
     "TAU2_METHODS",
+    "Proj",
     "Tau2Estimate",
     "estimate_tau2",
     "proj",
@@ -94,28 +95,70 @@ class Tau2Estimate:
 
 
 # --------------------------------------------------------------------------- algebra
-def proj(X: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """``P = W - W X (X'WX)^-1 X'W`` for weights ``w`` (k x k), via QR of ``sqrt(W) X``.
+class Proj:
+    r"""The weighted residual projection ``P = W - W X (X'WX)^-1 X'W`` without forming it.
 
-    Equivalent to metafor's ``.invcalc``-based construction; ``P y`` are the weighted
-    residuals ``W (y - X b)`` of the weighted least-squares fit.
+    With the thin QR decomposition ``W^{1/2} X = Q R`` and ``H = Q Q'`` (leverages
+    ``h = diag H``), ``P = W^{1/2} (I - H) W^{1/2}``. Every quantity the estimators need is
+    then ``O(k p^2)``: ``P y``, ``y'Py``, ``tr P = sum w (1 - h)`` and traces of the form
+
+    .. math:: \operatorname{tr}((I-H) A (I-H) B) = \textstyle\sum a b - 2 \sum a b h
+              + \operatorname{tr}(Q'AQ\, Q'BQ)
+
+    for diagonal ``A``, ``B``. Equivalent to metafor's explicit k x k matrices.
     """
-    sw = np.sqrt(w)
-    q, _ = np.linalg.qr(sw[:, None] * X)
-    m = np.eye(len(w)) - q @ q.T
-    return sw[:, None] * m * sw[None, :]
+
+    __slots__ = ("Q", "h", "sw", "w")
+
+    def __init__(self, X: np.ndarray, w: np.ndarray) -> None:
+        self.w = w
+        self.sw = np.sqrt(w)
+        if X.shape[1] == 1 and np.all(X[:, 0] == X[0, 0]):
+            q = (self.sw / np.sqrt(np.sum(w)))[:, None]  # intercept only: no QR needed
+        else:
+            q, _ = np.linalg.qr(self.sw[:, None] * X)
+        self.Q = q
+        self.h = np.sum(q * q, axis=1)
+
+    def Py(self, y: np.ndarray) -> np.ndarray:
+        """``P y = W (y - X b)``, the weighted residuals."""
+        z = self.sw * y
+        return self.sw * (z - self.Q @ (self.Q.T @ z))
+
+    def quad(self, y: np.ndarray) -> float:
+        """``y' P y``."""
+        z = self.sw * y
+        r = z - self.Q @ (self.Q.T @ z)
+        return float(r @ r)
+
+    def trP(self) -> float:
+        return float(np.sum(self.w * (1.0 - self.h)))
+
+    def tr2(self, a: np.ndarray, b: np.ndarray) -> float:
+        """``tr((I-H) diag(a) (I-H) diag(b))``."""
+        ma = self.Q.T @ (a[:, None] * self.Q)
+        mb = self.Q.T @ (b[:, None] * self.Q)
+        return float(np.sum(a * b) - 2 * np.sum(a * b * self.h) + np.sum(ma * mb))
+
+    def trPP(self) -> float:
+        """``tr(P P)`` (= ``sum(P * P)``, P symmetric)."""
+        return self.tr2(self.w, self.w)
+
+
+def proj(X: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The explicit k x k ``P = W - W X (X'WX)^-1 X'W`` (for tests and small problems).
+
+    Equivalent to metafor's ``.invcalc``-based construction; the estimators use
+    :class:`Proj`, which never forms this matrix.
+    """
+    pr = Proj(X, w)
+    m = np.eye(len(w)) - pr.Q @ pr.Q.T
+    return pr.sw[:, None] * m * pr.sw[None, :]
 
 
 def qe_at(tau2: float, y: np.ndarray, vi: np.ndarray, X: np.ndarray) -> float:
-    """Generalised Q statistic ``y' P(tau2) y`` with weights ``1/(vi + tau2)``.
-
-    Computed from the weighted residuals (no k x k matrix): ``sum w (y - X b)^2``.
-    """
-    w = 1.0 / (vi + tau2)
-    sw = np.sqrt(w)
-    beta, *_ = np.linalg.lstsq(sw[:, None] * X, sw * y, rcond=None)
-    r = y - X @ beta
-    return float(np.sum(w * r * r))
+    """Generalised Q statistic ``y' P(tau2) y`` with weights ``1/(vi + tau2)``."""
+    return Proj(X, 1.0 / (vi + tau2)).quad(y)
 
 
 def _center(yi: np.ndarray) -> np.ndarray:
@@ -148,12 +191,11 @@ def tau2_dl(yi, vi, X, tau2_fixed: float | None = None) -> Tau2Estimate:
     DerSimonian & Laird (1986); metafor ``rma.uni(method="DL")``.
     """
     k, p = X.shape
-    P = proj(X, 1.0 / vi)
-    yc = _center(yi)
-    trP = np.trace(P)
-    t2 = (yc @ P @ yc - (k - p)) / trP if tau2_fixed is None else tau2_fixed
+    pr = Proj(X, 1.0 / vi)
+    trP = pr.trP()
+    t2 = (pr.quad(_center(yi)) - (k - p)) / trP if tau2_fixed is None else tau2_fixed
     t2 = max(0.0, float(t2))
-    se = math.sqrt((2 * (k - p) + 4 * t2 * trP + 2 * t2**2 * np.sum(P * P)) / trP**2)
+    se = math.sqrt((2 * (k - p) + 4 * t2 * trP + 2 * t2**2 * pr.trPP()) / trP**2)
     return Tau2Estimate(t2, se)
 
 
@@ -167,15 +209,11 @@ def tau2_he(yi, vi, X, tau2_fixed: float | None = None) -> Tau2Estimate:
     Hedges & Olkin (1985); metafor ``rma.uni(method="HE")``.
     """
     k, p = X.shape
-    P = proj(X, np.ones(k))
-    yc = _center(yi)
-    PV = P * vi[None, :]
-    trPV = np.trace(PV)
-    t2 = (yc @ P @ yc - trPV) / (k - p) if tau2_fixed is None else tau2_fixed
+    pr = Proj(X, np.ones(k))
+    trPV = float(np.sum(vi * (1.0 - pr.h)))
+    t2 = (pr.quad(_center(yi)) - trPV) / (k - p) if tau2_fixed is None else tau2_fixed
     t2 = max(0.0, float(t2))
-    se = math.sqrt(
-        (2 * np.sum(PV * PV.T) + 4 * t2 * trPV + 2 * t2**2 * (k - p)) / (k - p) ** 2
-    )
+    se = math.sqrt((2 * pr.tr2(vi, vi) + 4 * t2 * trPV + 2 * t2**2 * (k - p)) / (k - p) ** 2)
     return Tau2Estimate(t2, se)
 
 
@@ -189,13 +227,10 @@ def tau2_hs(yi, vi, X, tau2_fixed: float | None = None) -> Tau2Estimate:
     """
     k, p = X.shape
     w = 1.0 / vi
-    P = proj(X, w)
-    yc = _center(yi)
-    t2 = (yc @ P @ yc - k) / w.sum() if tau2_fixed is None else tau2_fixed
+    pr = Proj(X, w)
+    t2 = (pr.quad(_center(yi)) - k) / w.sum() if tau2_fixed is None else tau2_fixed
     t2 = max(0.0, float(t2))
-    se = math.sqrt(
-        (2 * (k - p) + 4 * t2 * np.trace(P) + 2 * t2**2 * np.sum(P * P)) / w.sum() ** 2
-    )
+    se = math.sqrt((2 * (k - p) + 4 * t2 * pr.trP() + 2 * t2**2 * pr.trPP()) / w.sum() ** 2)
     return Tau2Estimate(t2, se)
 
 
@@ -213,13 +248,13 @@ def tau2_sj(yi, vi, X, tau2_fixed: float | None = None, control=None) -> Tau2Est
     con = _control(control)
     yc = _center(yi)
     t0 = float(np.mean(yc * yc)) if con["tau2_init"] is None else float(con["tau2_init"])
-    P = proj(X, 1.0 / (vi + t0))
-    PV = P * vi[None, :]
-    t2 = t0 * (yc @ P @ yc) / (k - p) if tau2_fixed is None else tau2_fixed
+    pr = Proj(X, 1.0 / (vi + t0))
+    t2 = t0 * pr.quad(yc) / (k - p) if tau2_fixed is None else tau2_fixed
     t2 = max(0.0, float(t2))
+    u = pr.w * vi  # P V P and P V P V traces: A = B = W V, and A = W V, B = W
     se = math.sqrt(
         t0**2 / (k - p) ** 2
-        * (2 * np.sum(PV * PV.T) + 4 * t2 * np.sum(PV * P) + 2 * t2**2 * np.sum(P * P))
+        * (2 * pr.tr2(u, u) + 4 * t2 * pr.tr2(u, pr.w) + 2 * t2**2 * pr.trPP())
     )
     return Tau2Estimate(t2, se)
 
@@ -282,9 +317,7 @@ def _ll(tau2, yi, vi, X, reml: bool) -> float:
     """Log-likelihood (ML) or restricted log-likelihood (REML) at tau², metafor's constants."""
     k, p = X.shape
     w = 1.0 / (vi + tau2)
-    sw = np.sqrt(w)
-    beta, *_ = np.linalg.lstsq(sw[:, None] * X, sw * yi, rcond=None)
-    rss = float(np.sum(w * (yi - X @ beta) ** 2))
+    rss = Proj(X, w).quad(yi)
     if reml:
         _, logdet = np.linalg.slogdet((X * w[:, None]).T @ X)
         return (-0.5 * (k - p) * math.log(2 * math.pi) - 0.5 * np.sum(np.log(vi + tau2))
@@ -298,9 +331,7 @@ def _fisher(kind: str, yi, vi, X, tau2_fixed, control) -> Tau2Estimate:
     yc = _center(yi)
     if tau2_fixed is not None:
         t2 = float(tau2_fixed)
-        w = 1.0 / (vi + t2)
-        P = proj(X, w)
-        return Tau2Estimate(t2, _se_fisher(kind, P, w, vi, t2, k, p), iterations=0)
+        return Tau2Estimate(t2, _se_fisher(kind, X, vi, t2, k, p), iterations=0)
     if con["tau2_init"] is None:
         t2 = tau2_he(yi, vi, X).tau2  # max(0, HE), as metafor
     else:
@@ -317,12 +348,12 @@ def _fisher(kind: str, yi, vi, X, tau2_fixed, control) -> Tau2Estimate:
         it += 1
         old = t2
         w = 1.0 / (vi + t2)
-        P = proj(X, w)
-        Py = P @ yc
+        pr = Proj(X, w)
+        Py = pr.Py(yc)
         if kind == "ML":
             adj = (Py @ Py - w.sum()) / np.sum(w * w)
         elif kind == "REML":
-            adj = (Py @ Py - np.trace(P)) / np.sum(P * P)
+            adj = (Py @ Py - pr.trP()) / pr.trPP()
         else:  # EB
             adj = ((yc @ Py) * k / (k - p) - k) / w.sum()
         adj = float(adj) * con["stepadj"]
@@ -347,9 +378,7 @@ def _fisher(kind: str, yi, vi, X, tau2_fixed, control) -> Tau2Estimate:
                         + ("Paule-Mandel root" if kind == "EB" else
                            f"maximum of the {kind} likelihood by grid search and the "
                            "root of its score") + ")")
-        w = 1.0 / (vi + t2)
-        P = proj(X, w)
-        return Tau2Estimate(t2, _se_fisher(kind, P, w, vi, t2, k, p), converged=True,
+        return Tau2Estimate(t2, _se_fisher(kind, X, vi, t2, k, p), converged=True,
                             iterations=it, warnings=warnings)
     if kind in ("ML", "REML") and con["ll0check"]:
         reml = kind == "REML"
@@ -363,9 +392,7 @@ def _fisher(kind: str, yi, vi, X, tau2_fixed, control) -> Tau2Estimate:
             )
             t2 = 0.0
     t2 = max(0.0, t2)
-    w = 1.0 / (vi + t2)
-    P = proj(X, w)
-    return Tau2Estimate(t2, _se_fisher(kind, P, w, vi, t2, k, p), converged=True,
+    return Tau2Estimate(t2, _se_fisher(kind, X, vi, t2, k, p), converged=True,
                         iterations=it, warnings=warnings)
 
 
@@ -394,10 +421,9 @@ def _direct_solution(kind, yi, vi, X) -> float | None:
     lo, hi = grid[max(j - 1, 0)], grid[min(j + 1, grid.size - 1)]
 
     def score(t):
-        w = 1.0 / (vi + t)
-        P = proj(X, w)
-        Py = P @ yc
-        return float(Py @ Py - (np.trace(P) if reml else w.sum()))
+        pr = Proj(X, 1.0 / (vi + t))
+        Py = pr.Py(yc)
+        return float(Py @ Py - (pr.trP() if reml else pr.w.sum()))
 
     s_lo, s_hi = score(lo), score(hi)
     if s_lo > 0 > s_hi:  # the score's root is the maximum: exact to machine precision
@@ -410,11 +436,12 @@ def _direct_solution(kind, yi, vi, X) -> float | None:
     return float(res.x) if -res.fun >= ll[j] else float(grid[j])
 
 
-def _se_fisher(kind, P, w, vi, t2, k, p) -> float:
+def _se_fisher(kind, X, vi, t2, k, p) -> float:
+    w = 1.0 / (vi + t2)
     if kind == "ML":
         return math.sqrt(2.0 / np.sum(w * w))
     if kind == "REML":
-        return math.sqrt(2.0 / np.sum(P * P))
+        return math.sqrt(2.0 / Proj(X, w).trPP())
     return _se_pm_eb(vi, t2, k, p)
 
 
