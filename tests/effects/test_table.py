@@ -135,3 +135,22 @@ def test_to_dict_is_stable_and_json_safe():
 def test_default_labels_and_study_column():
     es = from_table({"Study": ["X", None], "yi": [0.1, 0.2], "vi": [0.1, 0.1]})
     assert es.study == ["X", "Study 2"]
+
+
+def test_rma_from_effect_sizes_matches_metafor():
+    from conftest import load_reference
+
+    ref = load_reference("metafor_escalc")
+    bcg = next(c for c in ref["cases"]
+               if c["name"] == "bcg_OR_only0_drop00=FALSE_add=0.5")["input"]
+    assert len(ref["rma_fits"]) == 2
+    for fit in ref["rma_fits"]:
+        es = from_table(pd.DataFrame({k: bcg[k] for k in ("ai", "bi", "ci", "di")}),
+                        fit["measure"])
+        res = es.rma("REML")
+        # REML is iterative: RTOL_ITER / RTOL_SE of tests/tolerances.py
+        assert res.tau2 == pytest.approx(fit["tau2"], rel=1e-6)
+        assert res.estimate == pytest.approx(fit["beta"], rel=1e-6)
+        assert res.se == pytest.approx(fit["se"], rel=1e-5)
+        assert res.Q == pytest.approx(fit["QE"], rel=1e-10)
+        assert res.measure == fit["measure"] and res.study[0] == "Study 1"

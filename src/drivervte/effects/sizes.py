@@ -82,6 +82,22 @@ class EffectSizes(Result):
         """Standard errors, ``sqrt(vi)``."""
         return np.sqrt(self.vi)
 
+    def rma(self, method: str = "REML", **kwargs: Any):
+        """Fit a random- or equal-effects model to these effect sizes.
+
+        Calls :func:`drivervte.meta.rma.fit_rma` (metafor ``rma.uni``) with ``yi``, ``vi``,
+        the study labels, the measure and ``ni``; ``kwargs`` pass through (``test``,
+        ``level``, ...). Excluded rows and notes are carried into the result's
+        ``excluded`` and ``warnings``.
+        """
+        from drivervte.meta.rma import fit_rma
+
+        res = fit_rma(self.yi, self.vi, method=method, study=list(self.study),
+                      measure=self.measure, ni=self.ni, **kwargs)
+        res.excluded = list(self.excluded) + list(res.excluded)
+        res.warnings = list(self.notes) + list(res.warnings)
+        return res
+
     def to_dict(self) -> dict[str, Any]:
         studies = []
         for j in range(self.k):

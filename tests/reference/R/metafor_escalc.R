@@ -100,12 +100,22 @@ add_case("pvalue", "yi <- log(estimate); vi <- (abs(log(estimate)) / qnorm(1 - p
   list(kind = "pvalue", estimate = est, pvalue = pv), list(measure = "OR"),
   log(est), (abs(log(est)) / qnorm(1 - pv / 2))^2)
 
+# ---- escalc -> rma.uni (EffectSizes.rma) ----------------------------------------------
+fits <- list()
+for (m in c("OR", "RR")) {
+  e <- escalc(measure = m, ai = tpos, bi = tneg, ci = cpos, di = cneg, data = dat.bcg)
+  r <- rma(yi, vi, data = e, method = "REML")
+  fits[[length(fits) + 1]] <- list(measure = m, call = sprintf(
+    "rma(yi, vi, data=escalc(measure='%s', ai=tpos, bi=tneg, ci=cpos, di=cneg, data=dat.bcg), method='REML')", m),
+    tau2 = r$tau2, beta = c(r$beta), se = r$se, QE = r$QE, I2 = r$I2)
+}
+
 out <- list(
   meta = list(script = "tests/reference/R/metafor_escalc.R", R_version = R.version.string,
               packages = list(metafor = as.character(packageVersion("metafor")),
                               metadat = as.character(packageVersion("metadat"))),
               generated = as.character(Sys.Date())),
-  cases = cases, backtransforms = backtransforms)
+  cases = cases, backtransforms = backtransforms, rma_fits = fits)
 write_json(out, "tests/reference/fixtures/metafor_escalc.json", digits = NA, auto_unbox = TRUE,
            pretty = TRUE)
 cat("wrote", length(cases), "cases\n")
