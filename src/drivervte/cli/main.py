@@ -29,6 +29,8 @@ _COMMAND_MODULES: list[str] = [
     "drivervte.cli.cuminc",
     "drivervte.cli.simulate",
     "drivervte.cli.finegray",
+    "drivervte.cli.cox",
+    "drivervte.cli.logistic",
 ]
 
 

@@ -1,0 +1,64 @@
+"""``drivervte logistic``: logistic regression for a binary outcome (R ``glm``; Firth option).
+
+``drivervte logistic FILE --outcome COL --covariates a,b [--firth] [--reference col=level,...]
+[--missing error|exclude] [--level 0.95] [--json] [--table NAME]``
+
+The outcome column holds 0/1 (or true/false). ``--json`` prints
+:meth:`drivervte.survival.logistic.LogisticResult.to_dict`; perfect separation is reported
+in ``separation``/``separated``/``warnings`` (refit with ``--firth``). Bad input exits with
+code 2, naming the column and rows.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from drivervte.cli._common import handles_input_errors, out_console, parse_list, print_json
+from drivervte.cli.cox import parse_reference
+from drivervte.errors import ConvergenceWarning, InputError
+from drivervte.survival.cohort import read_table
+from drivervte.survival.logistic import Logistic
+
+
+@handles_input_errors
+def logistic_cmd(
+    file: Annotated[Path, typer.Argument(help="Table: .csv, .parquet or .duckdb.")],
+    outcome: Annotated[str, typer.Option("--outcome", help="Binary (0/1) outcome column.")],
+    covariates: Annotated[str, typer.Option("--covariates", help="Comma-separated columns.")],
+    firth: Annotated[
+        bool, typer.Option("--firth", help="Firth's penalised likelihood (separation).")
+    ] = False,
+    reference: Annotated[
+        str | None, typer.Option("--reference", help="Reference levels: col=level,...")
+    ] = None,
+    missing: Annotated[
+        str, typer.Option("--missing", help="'error' (default) or 'exclude' rows with gaps.")
+    ] = "error",
+    level: Annotated[float, typer.Option("--level", help="Confidence level.")] = 0.95,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    table: Annotated[
+        str | None, typer.Option("--table", help="Table name inside a DuckDB file.")
+    ] = None,
+) -> None:
+    """Logistic regression: odds ratios with Wald CIs, LR test, separation check."""
+    covs = parse_list(covariates, option="--covariates")
+    if not covs:
+        raise InputError("give at least one covariate", column="--covariates")
+    df = read_table(file, table=table)
+    model = Logistic(method="firth" if firth else "ml", level=level)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(df, outcome=outcome, covariates=covs, reference=parse_reference(reference),
+                  missing=missing)  # fmt: skip
+    if as_json:
+        print_json(model.result_.to_dict())
+        return
+    out_console.print(model.result_.summary(), markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("logistic")(logistic_cmd)
