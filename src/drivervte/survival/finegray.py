@@ -204,9 +204,11 @@ class FineGray:
             def loglik(b):
                 return fast_loglik(D, b)
 
-        beta, out, conv, it, reasons = newton(
-            kernel, loglik, p, max_iter=self.max_iter, tol=self.tol, names=inp.names
-        )
+        sd = np.sqrt(np.mean(np.hstack((D.X, D.X2)) ** 2, axis=0)) if dense else \
+            np.sqrt(np.einsum("ij,ij->j", D.X, D.X) / max(D.time.size, 1))
+        beta, out, conv, it, reasons = newton(kernel, loglik, p, max_iter=self.max_iter,
+                                              tol=self.tol, names=inp.names, sd=sd,
+                                              n_events=float(D.dk.sum()))
         ll = out[0]
         ll0 = loglik(np.zeros(p))
         var = var_model = None

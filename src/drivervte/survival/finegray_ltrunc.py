@@ -101,7 +101,9 @@ def fit_ltrunc(est, inp):
     p = D.p
     beta, out, conv, it, reasons = newton(
         lambda b: fast_kernel(D, b), lambda b: fast_loglik(D, b), p,
-        max_iter=est.max_iter, tol=est.tol, names=inp.names)
+        max_iter=est.max_iter, tol=est.tol, names=inp.names,
+        sd=np.sqrt(np.einsum("ij,ij->j", D.X, D.X) / max(D.time.size, 1)),
+        n_events=float(D.dk.sum()))
     warnings_ = list(reasons)
     R, info, _, _, S0 = sandwich_terms(D, beta, kern=out, psi=False)
     var = var_model = None
