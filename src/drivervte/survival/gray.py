@@ -38,6 +38,8 @@ from drivervte.survival.kaplan_meier import as_labels, as_status, as_times, labe
 
 __all__ = ["GrayTestResult", "gray_test"]
 
+_CHUNK = 8192  # event times per block in the variance accumulation
+
 
 @dataclass
 class GrayTestResult(Result):
@@ -98,34 +100,40 @@ def _stratum_score(
         f = np.cumsum(nd1 / tr)
         fm = np.concatenate(([0.0], f[:-1]))
         fb = (1.0 - fm) ** rho
-        # a(i, j) = fb * (delta_ij t1_i - t1_i t1_j / tr), zero where either group is empty
-        a = -np.einsum("ti,tj->tij", t1, t1) / tr[:, None, None]
-        idx = np.arange(ng)
-        a[:, idx, idx] += t1
-        a *= fb[:, None, None]
-        c = np.cumsum(a * (nd1 / (tr * (1.0 - fm)))[:, None, None], axis=0)
         score = (fb[:, None] * (d1 - nd1[:, None] * t1 * (1.0 - f1m) / tq[:, None])).sum(axis=0)
-        # events of the cause of interest
-        has1 = nd1 > 0
-        t4 = np.where(skm > 0, 1.0 - (1.0 - f[:, None]) / skm, 1.0)
+        w = nd1 / (tr * (1.0 - fm))
+        # events of the cause of interest (block 72 of crst)
+        t4a = np.where(skm > 0, 1.0 - (1.0 - f[:, None]) / skm, 1.0)
         t5 = np.where(
             nd1[:, None] > 1, 1.0 - (nd1[:, None] - 1.0) / (tr[:, None] * skmm - 1.0), 1.0
         )
-        t3 = np.where(pos & has1[:, None], t5 * skmm * nd1[:, None] / (tr[:, None] * rs), 0.0)
-        T1 = a[:, :ng1, :] - t4[:, None, :] * c[:, :ng1, :]
-        v3 = (t4 * t4 * t3).sum(axis=0)
-        v2 = np.einsum("tik,tk->ik", T1, t4 * t3)
-        V = np.einsum("tik,tjk,tk->ij", T1, T1, t3)
-        # events of the competing causes
+        t3a = np.where(pos & (nd1 > 0)[:, None], t5 * skmm * nd1[:, None] / (tr[:, None] * rs), 0.0)
+        # events of the competing causes (block 82)
         ok2 = (skm > 0) & (d2 > 0)
-        t4 = np.where(ok2, (1.0 - f[:, None]) / np.where(ok2, skm, 1.0), 0.0)
+        t4b = np.where(ok2, (1.0 - f[:, None]) / np.where(ok2, skm, 1.0), 0.0)
         t5 = np.where(d2 > 1, 1.0 - (d2 - 1.0) / (rs - 1.0), 1.0)
-        t3 = np.where(ok2, t5 * skmm * skmm * d2 / np.where(ok2, rs * rs, 1.0), 0.0)
-        T1 = t4[:, None, :] * c[:, :ng1, :]
-        v3 += (t4 * t4 * t3).sum(axis=0)
-        v2 -= np.einsum("tik,tk->ik", T1, t4 * t3)
-        V += np.einsum("tik,tjk,tk->ij", T1, T1, t3)
-    C = c[-1, :ng1, :]
+        t3b = np.where(ok2, t5 * skmm * skmm * d2 / np.where(ok2, rs * rs, 1.0), 0.0)
+        v3 = (t4a * t4a * t3a).sum(axis=0) + (t4b * t4b * t3b).sum(axis=0)
+        v2 = np.zeros((ng1, ng))
+        V = np.zeros((ng1, ng1))
+        carry = np.zeros((ng1, ng))
+        T = t1.shape[0]
+        for lo in range(0, T, _CHUNK):  # blocks of event times keep the (T, K, K) work small
+            sl = slice(lo, min(lo + _CHUNK, T))
+            # a(i, k) = fb (delta_ik t1_i - t1_i t1_k / tr), rows i < K-1 only
+            a = -(t1[sl, :ng1, None] * t1[sl, None, :]) / tr[sl, None, None]
+            a[:, np.arange(ng1), np.arange(ng1)] += t1[sl, :ng1]
+            a *= fb[sl, None, None]
+            c = np.cumsum(a * w[sl, None, None], axis=0)
+            c += carry
+            carry = c[-1]
+            T1 = a - t4a[sl, None, :] * c
+            v2 += np.einsum("tik,tk->ik", T1, t4a[sl] * t3a[sl])
+            V += np.einsum("tik,tjk,tk->ij", T1, T1, t3a[sl])
+            T1 = t4b[sl, None, :] * c
+            v2 -= np.einsum("tik,tk->ik", T1, t4b[sl] * t3b[sl])
+            V += np.einsum("tik,tjk,tk->ij", T1, T1, t3b[sl])
+    C = carry
     V += (C * v3) @ C.T + C @ v2.T + v2 @ C.T
     return score[:ng1], V
 
