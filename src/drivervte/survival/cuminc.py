@@ -367,6 +367,8 @@ def cumulative_incidence(
                 n=int(tg.size),
             )
     gray: dict[str, GrayTestResult] = {}
+    if strata is not None and len(g_labels) < 2:
+        warnings.append("strata are used only by Gray's test, which needs >= 2 groups; ignored")
     if len(g_labels) > 1:
         for c in cause_codes:
             res = gray_test(t, s, g_codes, strata=st_codes, rho=rho, cause=c, cencode=cencode)

@@ -25,7 +25,7 @@ rounds to 0 below ~1e-16).
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -59,7 +59,6 @@ class GrayTestResult(Result):
     groups: list[str]
     n_strata: int
     warning: str | None = None
-    _extra: dict = field(default_factory=dict, repr=False)
 
     def summary(self) -> str:
         return format_table(
