@@ -272,3 +272,29 @@ def test_oscillating_fisher_scoring_falls_back_to_the_maximum():
                  control={"stepadj": 0.5, "maxiter": 10000})
     assert not any("found directly" in w for w in r2.warnings)
     close(r2.tau2, ref["tau2"], RTOL_ITER, "tau2 (stepadj)")
+
+
+@pytest.mark.parametrize("kw", [
+    {"yi": [0.1, 0.5], "vi": [0.1, 0.2], "X": np.column_stack([np.ones(2), [0, 1.0]]),
+     "method": "EE", "test": "knha"},
+    {"yi": [0.3] * 4, "vi": [0.1, 0.2, 0.3, 0.4], "method": "REML", "test": "knha"},
+    {"yi": [1e-30, 2e-30, 0], "vi": [1e-60] * 3, "method": "REML"},
+    {"yi": [1e30, 2e30, 0], "vi": [1e60] * 3, "method": "PM"},
+])
+def test_degenerate_inputs_follow_metafor_without_floating_point_warnings(kw):
+    """k = p under knha (df 0: p-values NA in metafor) and an exact fit (s2w = 0: se 0,
+    metafor's p = 0) give metafor's values, without RuntimeWarnings; extreme scales work."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("ignore", UserWarning)
+        r = fit_rma(**kw)
+    if kw.get("test") == "knha":
+        assert r.settings["s2w"] == 0 and r.se == 0
+        assert any("Knapp-Hartung factor is 0" in w for w in r.warnings)
+    else:
+        assert np.isfinite(r.estimate) and np.isfinite(r.se) and r.tau2 >= 0
+
+
+def test_vanishing_variances_are_rejected():
+    with pytest.raises(InputError, match="1e-100"):
+        fit_rma([0.1, 0.2, 0.3], [1e-300] * 3)

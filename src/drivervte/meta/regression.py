@@ -106,7 +106,8 @@ def wald_tests(beta, se, level_alpha: float, df: float | None):
     ``df=None`` gives z-tests; otherwise t with ``df`` degrees of freedom (NaN p-values and
     CIs when ``df <= 0``, as metafor).
     """
-    stat = beta / se
+    with np.errstate(divide="ignore", invalid="ignore"):  # se = 0: metafor gives +-Inf/NaN
+        stat = beta / se
     if df is None:
         p = 2 * special.ndtr(-np.abs(stat))
         crit = -special.ndtri(level_alpha / 2)

@@ -74,6 +74,11 @@ def _validate_yv(yi, vi, study) -> tuple[np.ndarray, np.ndarray, list[str]]:
         raise InputError("sampling variances must be finite and > 0; check these studies "
                          "(a zero variance usually means a zero cell or a missing SE)",
                          column="vi", rows=bad)
+    tiny = np.where(vi < 1e-100)[0]
+    if tiny.size:
+        raise InputError("sampling variances below 1e-100 cannot be weighted in floating "
+                         "point; rescale the effect sizes (e.g. use other units)",
+                         column="vi", rows=tiny)
     if study is None:
         labels = [str(i + 1) for i in range(yi.size)]
     else:
@@ -208,6 +213,9 @@ def fit_rma(
     df = None
     if test == "knha":
         s2w = 0.0 if fit.rss <= np.finfo(float).eps else fit.rss / (k - p)
+        if s2w == 0.0:
+            notes.append("the Knapp-Hartung factor is 0 (the model fits the estimates "
+                         "exactly): standard errors are 0, as in metafor")
         vb = vb * s2w
         df = k - p
     se = np.sqrt(np.diag(vb))
