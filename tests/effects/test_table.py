@@ -154,3 +154,10 @@ def test_rma_from_effect_sizes_matches_metafor():
         assert res.se == pytest.approx(fit["se"], rel=1e-5)
         assert res.Q == pytest.approx(fit["QE"], rel=1e-10)
         assert res.measure == fit["measure"] and res.study[0] == "Study 1"
+
+
+def test_inconsistent_group_sizes_when_both_forms_given():
+    e = err({"ai": [1, 2], "bi": [5, 5], "ci": [1, 1], "di": [5, 5], "n1i": [6, 8]})
+    assert e.column == "n1i" and e.rows == [1]
+    ok = from_table({"ai": [1, 2], "bi": [5, 5], "ci": [1, 1], "di": [5, 5], "n1i": [6, 7]})
+    assert ok.k == 2

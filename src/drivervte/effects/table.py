@@ -12,6 +12,9 @@ ratio_ci     ``estimate, lower, upper``                OR, RR, HR, SHR, IRR     
 pvalue       ``estimate, pvalue`` (or ``p``)           OR, RR, HR, SHR, IRR       required
 ===========  ========================================  =========================  =========
 
+For generic input ``yi`` must already be on the model scale (log OR, log HR, logit, ...);
+``measure`` only names it (and so chooses the back-transformation).
+
 The first kind whose columns are all present wins, in the order of the table (so a table
 with both a CI and a p-value uses the CI). An optional ``study`` column labels the rows
 (default ``"Study 1"``, ``"Study 2"``, ...).
@@ -120,13 +123,12 @@ def _check_counts(vals: dict[str, np.ndarray], names: tuple[str, ...], ok: np.nd
                    "counts must be whole numbers (events and totals, not percentages)", n)
 
 
-def _labels(df: pd.DataFrame, cmap: dict[str, str]) -> list[str]:
-    k = len(df)
-    if "study" not in cmap:
+def study_labels(values: Any | None, k: int) -> list[str]:
+    """Study labels: the given values as stripped text, ``"Study i"`` where empty or absent."""
+    if values is None:
         return [f"Study {i + 1}" for i in range(k)]
-    raw = df[cmap["study"]]
     out = []
-    for i, v in enumerate(raw):
+    for i, v in enumerate(values):
         s = "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
         out.append(s if s else f"Study {i + 1}")
     return out
@@ -191,7 +193,7 @@ def from_table(
                          column="level")
     if level < 1:  # metafor's .level(): 0.95 means 95%
         level = 100 * level
-    study = _labels(df, cmap)
+    study = study_labels(df[cmap["study"]] if "study" in cmap else None, len(df))
 
     vals: dict[str, np.ndarray] = {}
     ptype: np.ndarray | None = None
@@ -200,6 +202,11 @@ def from_table(
             vals[c], ptype = _pvalues(df[cmap[c]], c)
         else:
             vals[c] = _numeric(df, cmap[c])
+
+    if cols == ("ai", "bi", "ci", "di"):
+        for extra in ("n1i", "n2i"):
+            if extra in cmap:
+                vals[extra] = _numeric(df, cmap[extra])
 
     missing = np.zeros(len(df), dtype=bool)
     excluded: list[dict[str, Any]] = []
@@ -307,6 +314,12 @@ def _build_2x2(*, vals, ok, cmap, measure, add, to, drop00, study, **_):
     if "bi" in vals:
         b, d = vals["bi"], vals["di"]
         _check_counts(vals, ("ai", "bi", "ci", "di"), ok)
+        for n_name, ev, ne in (("n1i", a, b), ("n2i", c, d)):
+            n_val = vals.get(n_name)  # both forms given: they must agree (as metafor checks)
+            if n_val is not None:
+                with np.errstate(invalid="ignore"):
+                    _check(ok & (n_val != ev + ne), f"{n_name} differs from the sum of events "
+                           "and non-events; fix the counts", cmap[n_name])
     else:
         _check_counts(vals, ("ai", "n1i", "ci", "n2i"), ok)
         _check(ok & (a > vals["n1i"]), "events (ai) exceed the group size n1i", cmap["ai"])

@@ -60,6 +60,7 @@ from scipy.stats import chi2, norm
 
 from drivervte.effects import EffectSizes, from_table
 from drivervte.effects.binary import TO_OPTIONS, double_zero, zero_cell_correct
+from drivervte.effects.table import study_labels
 from drivervte.errors import InputError
 from drivervte.meta.result import MetaResult
 from drivervte.results import fmt_num, fmt_p
@@ -95,6 +96,7 @@ class CountData:
     es: EffectSizes  # yi/vi (first add/to/drop00), rows indexed into the input table
     yi_mask: np.ndarray  # which of the kept studies have a yi (k.yi of them)
     rows: np.ndarray  # input-table positions of the pooled studies
+    raw: dict[str, np.ndarray]  # counts before the second add/to (reported in results)
     excluded: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -114,6 +116,9 @@ def prepare_counts(
     drop00: Any,
     add2_default: float = 0.0,
 ) -> tuple[CountData, tuple[float, float], tuple[str, str], tuple[bool, bool]]:
+    """Validate the counts (as :func:`from_table`), run the first-element ``escalc``, drop
+    rows with missing counts (recorded in ``excluded``) and apply the second-element
+    ``drop00``/``add``/``to`` to the counts that enter the pooled estimate."""
     add1, add2 = pair(add, add2_default, "add")
     to1, to2 = pair(to, "none", "to")
     d1, d2 = pair(drop00, False, "drop00")
@@ -155,7 +160,7 @@ def prepare_counts(
         b = np.asarray(table["n1i"], dtype=float) - a
         d = np.asarray(table["n2i"], dtype=float) - c
     n = len(a)
-    labels = (list(map(str, study)) if study is not None else [f"Study {i + 1}" for i in range(n)])
+    labels = study_labels(study, n)
     missing = np.isnan(a) | np.isnan(b) | np.isnan(c) | np.isnan(d)
     excluded = [e for e in es.excluded if missing[e["row"]]]
     keep = np.flatnonzero(~missing)
@@ -180,11 +185,12 @@ def prepare_counts(
             labels = [s for s, z in zip(labels, dz, strict=True) if not z]
             keep = keep[sub]
     ni = a + b + c + d
+    raw = {"ai": a.copy(), "bi": b.copy(), "ci": c.copy(), "di": d.copy()}
     (a, b, c, d), _ = zero_cell_correct([a, b, c, d], add2, to2)
     if len(a) == 0:
         raise InputError("no study has complete counts; nothing to pool")
     data = CountData(ai=a, bi=b, ci=c, di=d, study=labels, ni=ni, es=es, yi_mask=yi_mask,
-                     rows=keep,
+                     rows=keep, raw=raw,
                      excluded=sorted(excluded, key=lambda e: e["row"]), warnings=warnings)
     return data, (add1, add2), (to1, to2), (bool(d1), bool(d2))
 
@@ -413,7 +419,7 @@ def _finish(cd, measure, method, pct, z, beta, se, wi, warnings, adds, tos, drop
     pw_yi = np.array([pw[pos[int(r)]] if int(r) in pos else 0.0 for r in es.rows])
     lo, hi = beta - z * se, beta + z * se
     settings = {"add": list(adds), "to": list(tos), "drop00": list(drops), "k_yi": k_yi, **extra}
-    counts = {"ai": cd.ai, "bi": cd.bi, "ci": cd.ci, "di": cd.di}
+    counts = cd.raw
     return MHResult(
         k=len(cd.ai), measure=measure, method=method, test="z", level=pct,
         estimate=float(beta), se=float(se), statistic=float(stat), pvalue=pval,
