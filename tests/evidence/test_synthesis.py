@@ -168,3 +168,46 @@ def test_vote_count_includes_p_only_and_one_vote_per_study(stored):
     al = [r for r in vc.rows if r["id"].startswith("al_samkari") and r["outcome"] == "VTE"]
     assert len(al) == 1 and al[0]["form"] == "ratio_ci"
     assert vc.tally["VTE"]["not_reported/not_significant"] == 2
+
+
+def _synthetic(n: int, *, extra: list[dict] | None = None):
+    """n ALK vs negative HR records (deterministic, spread effects), as StoredRecords."""
+    from drivervte.evidence.schema import validate_record
+    from drivervte.evidence.store import StoredRecord
+
+    rng = np.random.default_rng(7)
+    out = []
+    for i in range(n):
+        est = float(np.exp(rng.normal(0.7, 0.3)))
+        se = float(rng.uniform(0.1, 0.6))
+        out.append({"id": f"syn_{i:02d}", "study": f"syn{i:02d}", "authors": f"Syn {i}",
+                    "year": 2000 + i, "gene": "ALK", "comparator": "negative", "outcome": "VTE",
+                    "measure": "HR", "estimate": est, "ci_lower": est * math.exp(-1.96 * se),
+                    "ci_upper": est * math.exp(1.96 * se), "source": "primary_abstract"})
+    out += extra or []
+    return [StoredRecord(validate_record(d), "user") for d in out]
+
+
+def test_small_study_tests_run_from_k10_with_the_engine():
+    from drivervte.meta.bias import egger_test
+
+    stored = _synthetic(12)
+    (pool,) = comparative_pools(stored, SynthesisOptions())
+    assert pool.k == 12 and pool.small_study_tests is not None
+    assert set(pool.small_study_tests) == {"egger", "begg", "trimfill"}
+    direct = egger_test(pool.main)
+    assert pool.small_study_tests["egger"].to_dict() == direct.to_dict()
+    assert comparative_pools(_synthetic(9), SynthesisOptions())[0].small_study_tests is None
+
+
+def test_ratio_with_p_only_enters_p_value_sensitivity_only():
+    extra = [{"id": "syn_p", "study": "synp", "authors": "P", "year": 2020, "gene": "ALK",
+              "comparator": "negative", "outcome": "VTE", "measure": "HR", "estimate": 1.5,
+              "pvalue": 0.04, "source": "primary_abstract"}]
+    (pool,) = comparative_pools(_synthetic(3, extra=extra), SynthesisOptions())
+    assert "syn_p" not in [s.id for s in pool.studies]
+    sens = pool.sensitivity["p_value_estimates"]
+    assert "syn_p" in sens["record_ids"] and sens["fit"].k == 4
+    from scipy.stats import norm
+    vi = dict(zip(sens["fit"].study, sens["fit"].vi, strict=True))["P 2020"]
+    assert vi == pytest.approx((math.log(1.5) / norm.isf(0.02)) ** 2)

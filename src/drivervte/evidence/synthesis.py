@@ -21,7 +21,12 @@ and :func:`drivervte.effects.from_table`, nothing is pooled by hand here):
    :func:`drivervte.meta.subgroup.subgroup_analysis` (a model per group; Q between groups
    and the common-tau² meta-regression QM).
 4. **Leave-one-out** for k >= 3 (:func:`drivervte.meta.influence.leave_one_out`).
-5. **Small-study tests** only for k >= 10; below that the result says so.
+5. **Small-study tests** (Egger's regression test, the rank correlation test, trim-and-fill
+   from :mod:`drivervte.meta.bias` / :mod:`drivervte.meta.trimfill`) only for k >= 10;
+   below that the result says so.
+   Included estimates with a ratio and p-value but no CI join their pool only in the
+   ``p_value_estimates`` sensitivity analysis (approximate SE); with no pool to join they
+   count in the vote count only.
 6. **Incidence** in gene-positive cohorts (:mod:`drivervte.evidence.tables`) and a
    **vote count** of every comparative estimate, p-value-only ones included.
 7. **Certainty** per gene (:mod:`drivervte.evidence.certainty`) from the headline pool:
@@ -97,7 +102,8 @@ class PoolResult(Result):
     ``to_dict()`` keys: ``key, gene, comparator_family, outcome, family, measure, k,
     studies [StudyEffect], main (MetaResult dict or null for k = 1), sensitivity {name:
     {description, record_ids, fit}}, subgroups [PoolSubgroups], leave_one_out (list or
-    null), small_study (text), notes``.
+    null), small_study (text), small_study_tests ({egger, begg, trimfill} for k >= 10, else
+    null), notes``.
     """
 
     key: str
@@ -112,6 +118,7 @@ class PoolResult(Result):
     subgroups: list[PoolSubgroups] = field(default_factory=list)
     leave_one_out: Any = None
     small_study: str = ""
+    small_study_tests: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -153,7 +160,10 @@ class PoolResult(Result):
                             for name, v in sorted(self.sensitivity.items())},
             "subgroups": [g.to_dict() for g in self.subgroups],
             "leave_one_out": None if self.leave_one_out is None else self.leave_one_out.to_dict(),
-            "small_study": self.small_study, "notes": list(self.notes),
+            "small_study": self.small_study,
+            "small_study_tests": None if self.small_study_tests is None else
+            {k: v.to_dict() for k, v in sorted(self.small_study_tests.items())},
+            "notes": list(self.notes),
         }
 
     def summary(self) -> str:
@@ -215,16 +225,23 @@ def comparative_pools(stored: list[StoredRecord], opts: SynthesisOptions) -> lis
     """All comparative pools of the included records (see the module docstring)."""
     idx = _Index(stored)
     groups: dict[tuple, list[StoredRecord]] = defaultdict(list)
+    p_only: dict[tuple, list[StoredRecord]] = defaultdict(list)
     for s in stored:
         r = s.record
-        if not r.include or r.form not in ("counts", "ratio_ci"):
-            continue
-        groups[(r.gene.value, r.comparator_family, r.outcome.value, _family(r, opts))].append(s)
+        key = (r.gene.value, r.comparator_family, r.outcome.value, _family(r, opts))
+        if r.include and r.form in ("counts", "ratio_ci"):
+            groups[key].append(s)
+        elif r.include and r.form == "ratio_p":
+            p_only[key].append(s)
     pools = []
-    for (gene, cfam, outcome, fam), members in sorted(groups.items()):
+    for key, members in sorted(groups.items()):
+        gene, cfam, outcome, fam = key
         if fam == "ratio":
             members = _one_per_study(members)
-        pools.append(_run_pool(gene, cfam, outcome, fam, members, idx, opts))
+        pool = _run_pool(gene, cfam, outcome, fam, members, idx, opts)
+        _pvalue_sensitivity(pool, members, p_only.get(key, []), idx, opts)
+        pools.append(pool)
+
     _add_outcome_subgroups(pools, opts)
     return pools
 
@@ -294,9 +311,11 @@ def _run_pool(gene, cfam, outcome, fam, members, idx: _Index, opts) -> PoolResul
         sg = _subgroup(effects, factor, measure, opts)
         if sg is not None:
             pool.subgroups.append(sg)
-    pool.small_study = (f"not done: k = {len(effects)} < {SMALL_STUDY_MIN_K} (Egger/Begg tests "
-                        "and funnel plots need at least 10 studies)"
-                        if len(effects) < SMALL_STUDY_MIN_K else "k >= 10: see bias tests")
+    if len(effects) >= SMALL_STUDY_MIN_K:
+        _small_study_tests(pool)
+    else:
+        pool.small_study = (f"not done: k = {len(effects)} < {SMALL_STUDY_MIN_K} (Egger/Begg "
+                            "tests and funnel plots need at least 10 studies)")
     return pool
 
 
@@ -330,6 +349,39 @@ def _swap_sensitivity(pool: PoolResult, members, idx: _Index, opts, measure) -> 
             pool.sensitivity[name] = {"description": desc + ": " + "; ".join(changed),
                                       "record_ids": [e.id for e in effs], "fit": fit,
                                       "notes": notes}
+
+
+def _pvalue_sensitivity(pool: PoolResult, members, extra: list[StoredRecord], idx: _Index,
+                        opts: SynthesisOptions) -> None:
+    """Included ratio + p-value records (no CI) join the pool with approximate SEs.
+
+    Only here: they never enter the main analysis (an SE from a p-value is approximate, and
+    p < x gives only a bound). A study already in the pool keeps its CI-based estimate.
+    """
+    present = {s.record.overlap_group or s.record.study for s in members}
+    add = [s for s in extra if (s.record.overlap_group or s.record.study) not in present]
+    if not add:
+        return
+    effs = _sorted_effects(list(members) + add, idx)
+    fit, notes = _fit(effs, pool.measure, opts)
+    pool.sensitivity["p_value_estimates"] = {
+        "description": "adds estimates reported with a p-value only (SE = |log ratio| / "
+                       "z(1 - p/2), approximate): " + ", ".join(s.record.id for s in add),
+        "record_ids": [e.id for e in effs], "fit": fit, "notes": notes}
+
+
+def _small_study_tests(pool: PoolResult) -> None:
+    """Egger's regression test, the rank correlation test and trim-and-fill (k >= 10)."""
+    from drivervte.meta.bias import egger_test, rank_test
+    from drivervte.meta.trimfill import trimfill
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pool.small_study_tests = {"egger": egger_test(pool.main), "begg": rank_test(pool.main),
+                                  "trimfill": trimfill(pool.main)}
+    pool.notes.extend(f"small-study tests: {w.message}" for w in caught)
+    pool.small_study = (f"k = {pool.k} >= {SMALL_STUDY_MIN_K}: Egger, rank correlation and "
+                        "trim-and-fill in small_study_tests")
 
 
 def _group_of(e: StudyEffect, factor: str) -> str | None:
