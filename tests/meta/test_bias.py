@@ -228,7 +228,7 @@ def test_to_dict_keys_and_summary():
 
 
 # ------------------------------------------------------------------ properties
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(st.integers(3, 25), st.integers(0, 10**6), st.data())
 def test_rank_test_is_invariant_to_study_order(k, seed, data):
     yi, vi = _data(k, seed)
