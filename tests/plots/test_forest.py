@@ -246,3 +246,10 @@ def test_annotation_text_matches_metafor(make, idx):
                   if r.kind in ("study", "summary"))
     theirs = sorted(re.sub(r"\s+", " ", a).replace("[ ", "[") for a in case["annotations"])
     assert ours == theirs
+
+
+def test_subgroup_result_passed_as_res_explains_itself():
+    sub = subgroup_analysis([0.1, 0.2, 0.5, 0.6], [0.1, 0.1, 0.1, 0.1], ["a", "a", "b", "b"],
+                            measure="OR")
+    with pytest.raises(InputError, match="subgroups="):
+        forest_plot(sub)

@@ -72,3 +72,26 @@ def test_pdf_output(tmp_path, vte_result):
     out = tmp_path / "f.pdf"
     forest_plot(vte_result, out)
     assert out.read_bytes()[:5] == b"%PDF-"
+
+
+def test_svg_identical_across_processes(tmp_path):
+    """Different hash seeds, separate interpreters: still byte-identical."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys; from plots.conftest import make_result, VTE_YI, VTE_VI, VTE_STUDIES\n"
+        "from drivervte.plots import forest_plot\n"
+        "forest_plot(make_result(VTE_YI, VTE_VI, study=VTE_STUDIES), sys.argv[1])\n"
+    )
+    tests_dir = str(Path(__file__).resolve().parents[1])
+    outs = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"p{seed}.svg"
+        env = dict(os.environ, PYTHONHASHSEED=seed, PYTHONPATH=tests_dir)
+        subprocess.run([sys.executable, "-c", code, str(out)], check=True, env=env,
+                       timeout=120)
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1] and len(outs[0]) > 10_000

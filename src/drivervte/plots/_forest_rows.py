@@ -72,6 +72,10 @@ def study_intervals(yi, vi, level: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _check_result(res: Any, what: str) -> None:
+    if hasattr(res, "fits") and hasattr(res, "Q_between"):
+        raise InputError(
+            f"{what} is a subgroup analysis: pass the overall model as res and the subgroup "
+            "result as subgroups=...", column="res")
     for attr in ("k", "measure", "method", "estimate", "ci_lower", "ci_upper", "yi", "vi",
                  "study", "level"):
         if not hasattr(res, attr):
