@@ -90,6 +90,8 @@ def test_undefined_or_is_nan_with_a_warning():
 def test_double_zero_study_noted_and_kept_out_of_q():
     res = rma_mh([0, 2, 3], [10, 8, 7], [0, 4, 6], [12, 6, 4], study=["DZ", "A", "B"])
     assert res.k == 3 and res.study == ["A", "B"] and res.Q_df == 1
+    assert res.settings["count_study"] == ["DZ", "A", "B"]
+    assert res.counts["ai"].tolist() == [0, 2, 3]  # raw counts of every pooled table
     assert any("DZ" in w for w in res.warnings)
 
 

@@ -36,6 +36,11 @@ they do contribute (to the denominator), exactly as in metafor. If the MH odds r
 risk ratio is undefined (no events in one arm across all studies) the estimate is NaN
 (``null`` in JSON) with a warning.
 
+The result's ``counts`` are the pooled tables *before* the second ``add``/``to`` element
+(raw counts; a refit can apply it again) and ``settings["count_study"]`` labels them (they
+include double-zero tables, so they can outnumber ``studies``). ``settings`` also holds
+``add``, ``to``, ``drop00`` (pairs), ``k_yi`` and ``correct``.
+
 Percent ``weights`` are metafor's ``weights.rma.mh``: ``b c / N`` (OR), ``c n1 / N`` (RR),
 ``n1 n2 / N`` (RD), normalised over all pooled studies and reported for the studies that
 have a ``yi``.
@@ -418,7 +423,8 @@ def _finish(cd, measure, method, pct, z, beta, se, wi, warnings, adds, tos, drop
     pos = {int(r): j for j, r in enumerate(cd.rows)}
     pw_yi = np.array([pw[pos[int(r)]] if int(r) in pos else 0.0 for r in es.rows])
     lo, hi = beta - z * se, beta + z * se
-    settings = {"add": list(adds), "to": list(tos), "drop00": list(drops), "k_yi": k_yi, **extra}
+    settings = {"add": list(adds), "to": list(tos), "drop00": list(drops), "k_yi": k_yi,
+                "count_study": list(cd.study), **extra}
     counts = cd.raw
     return MHResult(
         k=len(cd.ai), measure=measure, method=method, test="z", level=pct,
