@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import optimize, special
 
-from drivervte.meta.tau2 import Proj, qe_at
+from drivervte.meta.regression import Proj, qe_at
 from drivervte.results import Result, fmt_num, format_table
 
 __all__ = ["Tau2CI", "qprofile_ci", "typical_variance"]

@@ -39,6 +39,7 @@ from scipy import special
 from drivervte.errors import ConvergenceWarning, InputError
 from drivervte.meta.heterogeneity import Tau2CI, _alpha, qprofile_ci
 from drivervte.meta.regression import (
+    Proj,
     check_design,
     intercept_columns,
     omnibus_test,
@@ -47,7 +48,7 @@ from drivervte.meta.regression import (
     wls,
 )
 from drivervte.meta.result import MetaResult, ModeratorResult
-from drivervte.meta.tau2 import TAU2_METHODS, Proj, estimate_tau2
+from drivervte.meta.tau2 import TAU2_METHODS, estimate_tau2
 from drivervte.results import Result, format_table
 
 __all__ = ["METHODS", "TESTS", "Prediction", "fit_rma", "predict"]

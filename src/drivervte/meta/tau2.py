@@ -38,6 +38,8 @@ from typing import Any
 import numpy as np
 from scipy import optimize
 
+from drivervte.meta.regression import Proj, proj, qe_at
+
 __all__ = [
     "DEFAULT_CONTROL",
     "TAU2_METHODS",
@@ -92,73 +94,6 @@ class Tau2Estimate:
     converged: bool = True
     iterations: int | None = None
     warnings: list[str] = field(default_factory=list)
-
-
-# --------------------------------------------------------------------------- algebra
-class Proj:
-    r"""The weighted residual projection ``P = W - W X (X'WX)^-1 X'W`` without forming it.
-
-    With the thin QR decomposition ``W^{1/2} X = Q R`` and ``H = Q Q'`` (leverages
-    ``h = diag H``), ``P = W^{1/2} (I - H) W^{1/2}``. Every quantity the estimators need is
-    then ``O(k p^2)``: ``P y``, ``y'Py``, ``tr P = sum w (1 - h)`` and traces of the form
-
-    .. math:: \operatorname{tr}((I-H) A (I-H) B) = \textstyle\sum a b - 2 \sum a b h
-              + \operatorname{tr}(Q'AQ\, Q'BQ)
-
-    for diagonal ``A``, ``B``. Equivalent to metafor's explicit k x k matrices.
-    """
-
-    __slots__ = ("Q", "h", "sw", "w")
-
-    def __init__(self, X: np.ndarray, w: np.ndarray) -> None:
-        self.w = w
-        self.sw = np.sqrt(w)
-        if X.shape[1] == 1 and np.all(X[:, 0] == X[0, 0]):
-            q = (self.sw / np.sqrt(np.sum(w)))[:, None]  # intercept only: no QR needed
-        else:
-            q, _ = np.linalg.qr(self.sw[:, None] * X)
-        self.Q = q
-        self.h = np.sum(q * q, axis=1)
-
-    def Py(self, y: np.ndarray) -> np.ndarray:
-        """``P y = W (y - X b)``, the weighted residuals."""
-        z = self.sw * y
-        return self.sw * (z - self.Q @ (self.Q.T @ z))
-
-    def quad(self, y: np.ndarray) -> float:
-        """``y' P y``."""
-        z = self.sw * y
-        r = z - self.Q @ (self.Q.T @ z)
-        return float(r @ r)
-
-    def trP(self) -> float:
-        return float(np.sum(self.w * (1.0 - self.h)))
-
-    def tr2(self, a: np.ndarray, b: np.ndarray) -> float:
-        """``tr((I-H) diag(a) (I-H) diag(b))``."""
-        ma = self.Q.T @ (a[:, None] * self.Q)
-        mb = self.Q.T @ (b[:, None] * self.Q)
-        return float(np.sum(a * b) - 2 * np.sum(a * b * self.h) + np.sum(ma * mb))
-
-    def trPP(self) -> float:
-        """``tr(P P)`` (= ``sum(P * P)``, P symmetric)."""
-        return self.tr2(self.w, self.w)
-
-
-def proj(X: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """The explicit k x k ``P = W - W X (X'WX)^-1 X'W`` (for tests and small problems).
-
-    Equivalent to metafor's ``.invcalc``-based construction; the estimators use
-    :class:`Proj`, which never forms this matrix.
-    """
-    pr = Proj(X, w)
-    m = np.eye(len(w)) - pr.Q @ pr.Q.T
-    return pr.sw[:, None] * m * pr.sw[None, :]
-
-
-def qe_at(tau2: float, y: np.ndarray, vi: np.ndarray, X: np.ndarray) -> float:
-    """Generalised Q statistic ``y' P(tau2) y`` with weights ``1/(vi + tau2)``."""
-    return Proj(X, 1.0 / (vi + tau2)).quad(y)
 
 
 def _center(yi: np.ndarray) -> np.ndarray:
