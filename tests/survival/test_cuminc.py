@@ -192,3 +192,16 @@ def test_invariant_to_row_order(data, rnd):
             np.testing.assert_allclose(
                 r1.curves[gl][c].variance, r2.curves[gl][c].variance, rtol=1e-11, atol=1e-15
             )
+
+
+def test_strata_without_groups_warns():
+    res = cumulative_incidence([1, 2, 3, 4], [1, 0, 2, 1], strata=["a", "a", "b", "b"])
+    assert res.gray == {}
+    assert any("strata" in w for w in res.warnings)
+
+
+def test_group_without_events_is_zero_until_its_last_follow_up():
+    res = cumulative_incidence([1, 2, 3, 4, 5], [1, 2, 0, 0, 1], group=["a", "a", "b", "b", "a"])
+    at = res.at([0, 4, 4.5])["b"]["1"]
+    np.testing.assert_array_equal(at["estimate"][:2], [0.0, 0.0])
+    assert np.isnan(at["estimate"][2])

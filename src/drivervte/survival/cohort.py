@@ -20,7 +20,7 @@ Rules (applied by :func:`prepare_cohort`, once, at the boundary)
   column and rows; ``missing="exclude"`` drops those rows (complete-case analysis) and
   records every one in :attr:`Cohort.excluded` with the columns at fault.
 - **Strata** and **group** columns may hold any values; they are coded 0..k-1 in sorted
-  order of their text labels.
+  order of their values (numbers numerically, text lexicographically), labels as text.
 
 Dates instead of times: :func:`prepare_cohort_from_dates`.
 """
@@ -38,6 +38,7 @@ import pandas as pd
 from drivervte.errors import InputError
 from drivervte.results import Result, format_table
 from drivervte.survival.design import _to_numeric, design_matrix, missing_mask
+from drivervte.survival.kaplan_meier import as_labels
 
 __all__ = ["DAYS_PER_UNIT", "Cohort", "prepare_cohort", "prepare_cohort_from_dates", "read_table"]
 
@@ -211,21 +212,7 @@ def _numeric(values: pd.Series, col: str, what: str) -> np.ndarray:
 
 def _codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
     """Integer codes in sorted order of the values (numbers numerically), and labels."""
-    uniq = pd.unique(values.to_numpy())
-    try:
-        levels = sorted(uniq.tolist())
-    except TypeError:
-        levels = sorted(uniq.tolist(), key=str)
-    lookup = {lv: i for i, lv in enumerate(levels)}
-    codes = np.fromiter((lookup[v] for v in values.to_numpy()), dtype=np.int64, count=len(values))
-    labels = [_label(lv) for lv in levels]
-    return codes, labels
-
-
-def _label(v: Any) -> str:
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
+    return as_labels(values, len(values), str(values.name))
 
 
 def prepare_cohort(

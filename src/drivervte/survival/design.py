@@ -55,12 +55,25 @@ FLAG_NEGATIVE = frozenset(
 )
 
 
+def _is_text(values: pd.Series) -> bool:
+    return values.dtype == object or pd.api.types.is_string_dtype(values.dtype)
+
+
+def _factor(values: pd.Series) -> tuple[np.ndarray, list[Any]]:
+    """Codes (-1 for missing) and distinct values: text columns are classified per distinct
+    value, not per row, so a million-row column costs one hash pass."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return np.asarray(codes), list(uniques)
+
+
 def missing_mask(values: pd.Series) -> np.ndarray:
     """Boolean mask of missing entries: NaN/None/NA and empty or blank strings."""
     mask = values.isna().to_numpy(dtype=bool)
-    if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
-        blank = values.map(lambda v: isinstance(v, str) and not v.strip())
-        mask |= blank.to_numpy(dtype=bool)
+    if _is_text(values):
+        codes, uniq = _factor(values)
+        blank = [i for i, u in enumerate(uniq) if isinstance(u, str) and not u.strip()]
+        if blank:
+            mask |= np.isin(codes, blank)
     return mask
 
 
@@ -71,10 +84,14 @@ def _positions(mask: np.ndarray, rows: np.ndarray | None) -> list[int]:
 
 def _to_numeric(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Parse to float; returns (values, mask of entries that failed to parse)."""
-    parsed = pd.to_numeric(
-        values.map(lambda v: v.strip() if isinstance(v, str) else v), errors="coerce"
-    )
-    out = parsed.to_numpy(dtype=float, na_value=np.nan)
+    if not _is_text(values) and not isinstance(values.dtype, pd.CategoricalDtype):
+        out = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        return out, np.isnan(out)
+    codes, uniq = _factor(values)
+    stripped = [u.strip() if isinstance(u, str) else u for u in uniq]
+    parsed = pd.to_numeric(pd.Series(stripped, dtype=object), errors="coerce")
+    table = np.append(parsed.to_numpy(dtype=float, na_value=np.nan), np.nan)
+    out = table[codes]  # code -1 (missing) picks the trailing NaN
     return out, np.isnan(out)
 
 
@@ -82,22 +99,22 @@ def _is_bool_series(values: pd.Series) -> bool:
     if pd.api.types.is_bool_dtype(values.dtype):
         return True
     if values.dtype == object:
-        return bool(values.map(lambda v: isinstance(v, (bool, np.bool_))).all())
+        _, uniq = _factor(values)
+        return all(isinstance(v, (bool, np.bool_)) for v in uniq)
     return False
 
 
 def _flag_codes(values: pd.Series) -> np.ndarray | None:
     """1/0 codes if every value is a recognised flag word, else None."""
-    if not (values.dtype == object or pd.api.types.is_string_dtype(values.dtype)):
+    if not _is_text(values):
         return None
-    if not values.map(lambda v: isinstance(v, str)).all():
+    codes, uniq = _factor(values)
+    if (codes < 0).any() or not all(isinstance(u, str) for u in uniq):
         return None
-    folded = values.map(lambda v: v.strip().casefold())
-    pos = folded.isin(FLAG_POSITIVE).to_numpy()
-    neg = folded.isin(FLAG_NEGATIVE).to_numpy()
-    if not (pos | neg).all():
+    folded = [u.strip().casefold() for u in uniq]
+    if not all(f in FLAG_POSITIVE or f in FLAG_NEGATIVE for f in folded):
         return None
-    return pos.astype(float)
+    return np.array([f in FLAG_POSITIVE for f in folded], dtype=float)[codes]
 
 
 def _levels(values: pd.Series) -> list[Any]:
@@ -105,11 +122,11 @@ def _levels(values: pd.Series) -> list[Any]:
     if isinstance(values.dtype, pd.CategoricalDtype):
         present = set(values.dropna().unique().tolist())
         return [c for c in values.cat.categories.tolist() if c in present]
-    uniq = pd.unique(values.to_numpy())
+    _, uniq = _factor(values)
     try:
-        return sorted(uniq.tolist())
+        return sorted(uniq)
     except TypeError:  # mixed types: sort by text
-        return sorted(uniq.tolist(), key=str)
+        return sorted(uniq, key=str)
 
 
 def _categorical(
@@ -136,13 +153,17 @@ def _categorical(
                 column=col,
             )
         ref_level = matches[0]
-    arr = values.to_numpy()
+    codes, uniq = _factor(values)
+    position = {lv: i for i, lv in enumerate(levels)}
+    level_of_code = np.array([position[u] for u in uniq], dtype=np.int64)
+    level_idx = level_of_code[codes]
+    ref_idx = position[ref_level]
     cols = []
     names = []
-    for lv in levels:
-        if lv is ref_level or lv == ref_level:
+    for i, lv in enumerate(levels):
+        if i == ref_idx:
             continue
-        cols.append((arr == lv).astype(float))
+        cols.append((level_idx == i).astype(float))
         names.append(f"{col}[T.{lv}]")
     return np.column_stack(cols), names
 
