@@ -37,7 +37,7 @@ import numpy as np
 
 from drivervte.errors import InputError
 from drivervte.results import Result, fmt_num, format_table
-from drivervte.survival.gray import GrayTestResult, gray_test
+from drivervte.survival.gray import GrayTestResult, gray_sorted
 from drivervte.survival.kaplan_meier import as_labels, as_status, as_times, label, z_value
 
 __all__ = [
@@ -370,8 +370,10 @@ def cumulative_incidence(
     if strata is not None and len(g_labels) < 2:
         warnings.append("strata are used only by Gray's test, which needs >= 2 groups; ignored")
     if len(g_labels) > 1:
+        o2 = np.lexsort((t, st_codes))
+        t2, s2, g2, st2 = t[o2], s[o2], g_codes[o2], st_codes[o2]
         for c in cause_codes:
-            res = gray_test(t, s, g_codes, strata=st_codes, rho=rho, cause=c, cencode=cencode)
+            res = gray_sorted(t2, s2, g2, st2, g_labels, len(st_labels), c, rho, cencode)
             gray[label(c)] = res
             if res.warning:
                 warnings.append(f"Gray's test, cause {label(c)}: {res.warning}")

@@ -36,7 +36,7 @@ from drivervte.errors import InputError
 from drivervte.results import Result, fmt_p, format_table
 from drivervte.survival.kaplan_meier import as_labels, as_status, as_times, label
 
-__all__ = ["GrayTestResult", "gray_test"]
+__all__ = ["GrayTestResult", "gray_sorted", "gray_test"]
 
 _CHUNK = 8192  # event times per block in the variance accumulation
 
@@ -185,9 +185,30 @@ def gray_test(
         raise InputError("Gray's test needs at least two groups", column="group")
     if not np.isfinite(rho):
         raise InputError("rho must be a finite number", column="rho")
-    m = np.where(s == cencode, 0, np.where(s == cause, 1, 2)).astype(np.int64)
     order = np.lexsort((t, st))
-    t, m, g, st = t[order], m[order], g[order], st[order]
+    return gray_sorted(
+        t[order], s[order], g[order], st[order], g_labels, len(st_labels), cause, rho, cencode
+    )
+
+
+def gray_sorted(
+    t: np.ndarray,
+    s: np.ndarray,
+    g: np.ndarray,
+    st: np.ndarray,
+    g_labels: list[str],
+    n_strata: int,
+    cause: int,
+    rho: float,
+    cencode: int,
+) -> GrayTestResult:
+    """Gray's test on validated arrays sorted by (stratum, time); g and st are int codes.
+
+    For callers that test several causes on the same data (one sort for all of them).
+    """
+    ng = len(g_labels)
+    n = t.size
+    m = np.where(s == cencode, 0, np.where(s == cause, 1, 2)).astype(np.int64)
     bounds = np.concatenate(([0], np.flatnonzero(np.diff(st)) + 1, [n]))
     score = np.zeros(ng - 1)
     V = np.zeros((ng - 1, ng - 1))
@@ -216,6 +237,6 @@ def gray_test(
         score=score,
         variance=V,
         groups=g_labels,
-        n_strata=len(st_labels),
+        n_strata=n_strata,
         warning=warning,
     )
