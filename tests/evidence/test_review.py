@@ -45,3 +45,26 @@ def test_user_record_changes_fingerprint_and_pool(tmp_path):
     assert after.fingerprint() != before.fingerprint()
     hb, ha = before.genes["ALK"].headline, after.genes["ALK"].headline
     assert ha.k == hb.k + 1 and ha.main.estimate < hb.main.estimate
+
+
+def test_summary_does_not_depend_on_record_order(tmp_path):
+    store = EvidenceStore(tmp_path / "x.duckdb")
+    recs = store.records()
+    fwd = summary_json(run_review(recs, other_sources=store.shipped.other_sources))
+    rev = summary_json(run_review(recs[::-1], other_sources=store.shipped.other_sources))
+    assert fwd == rev
+
+
+def test_evidence_table_in_seed_layout_with_corrections(tmp_path):
+    store = EvidenceStore(tmp_path / "x.duckdb")
+    table = run_review(store.records()).evidence_table()
+    seed_rows = [r["study"] for r in table if r["in_seed"] == "table1"]
+    assert seed_rows == ["corrales_rodriguez", "wang_jing_2019", "dou_2018_egfr_kras", "dou_alk",
+                         "yang_sen_2020", "zer_2017", "al_samkari_2020", "ng_2019",
+                         "alexander_2020", "chiari_2020", "yi_2022"]
+    assert table[: len(seed_rows)] == [r for r in table if r["in_seed"] == "table1"]
+    zer = next(r for r in table if r["study"] == "zer_2017")
+    assert zer["n_total"] == 98 and zer["country"] == "Canada; Israel"
+    assert [c["item"] for c in zer["corrections"]] == [5]
+    items = {c["item"] for r in table for c in r["corrections"] if c["item"] is not None}
+    assert items == set(range(1, 13))

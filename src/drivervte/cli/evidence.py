@@ -30,24 +30,6 @@ DB_HELP = ("Evidence database (default: $DRIVERVTE_DB, else "
            "$XDG_DATA_HOME/drivervte/evidence.duckdb, else ~/.local/share/drivervte/evidence.duckdb).")
 
 
-def _numbers(r) -> str:
-    if r.form in ("counts", "single_arm"):
-        s = f"{r.events_gene}/{r.n_gene}"
-        if r.events_comparator is not None:
-            s += f" vs {r.events_comparator}/{r.n_comparator}"
-        return s
-    if r.estimate is not None:
-        s = f"{r.measure.value} {r.estimate:g}"
-        if r.ci_lower is not None:
-            s += f" ({r.ci_lower:g}-{r.ci_upper:g})"
-        elif r.pvalue is not None:
-            s += f", p{r.pvalue_relation}{r.pvalue:g}"
-        return s
-    if r.pvalue is not None:
-        return f"p{r.pvalue_relation}{r.pvalue:g}"
-    return "-"
-
-
 @evidence_app.command("list")
 @handles_input_errors
 def list_cmd(
@@ -62,6 +44,8 @@ def list_cmd(
     if gene is not None and gene.strip().upper() not in {g.value for g in Gene}:
         raise InputError(f"unknown gene '{gene}'; accepted: {', '.join(g.value for g in Gene)}",
                          column="--gene")
+    from drivervte.evidence.review import numbers_text
+
     store = EvidenceStore(db)
     recs = store.records(gene=gene, include_only=include_only)
     if as_json:
@@ -76,7 +60,7 @@ def list_cmd(
     for s in recs:
         r = s.record
         origin = "user (corrects shipped)" if s.supersedes_shipped else s.origin
-        table.add_row(r.id, r.label, r.gene.value, r.comparator, r.outcome.value, _numbers(r),
+        table.add_row(r.id, r.label, r.gene.value, r.comparator, r.outcome.value, numbers_text(r),
                       "yes" if r.include else "no", origin)
     out_console.print(table)
 

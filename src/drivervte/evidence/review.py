@@ -24,7 +24,7 @@ from typing import Any
 
 from drivervte import DISCLAIMER, __version__
 from drivervte.evidence.certainty import Certainty, assess
-from drivervte.evidence.load import OtherSource
+from drivervte.evidence.load import OtherSource, load_shipped
 from drivervte.evidence.store import StoredRecord
 from drivervte.evidence.synthesis import (
     PoolResult,
@@ -79,8 +79,8 @@ class GeneSynthesis(Result):
 class ReviewSynthesis(Result):
     """The review. ``to_dict()`` keys: ``drivervte_version, disclaimer, options, data
     {fingerprint, n_records, n_shipped, n_user, user_supersedes}, prisma {...}, genes
-    {gene: GeneSynthesis}, excluded [{id, study, gene, reason, origin}], other_sources
-    [...]``."""
+    {gene: GeneSynthesis}, excluded [{id, study, gene, reason, alternative_to, origin}],
+    other_sources [...], evidence_table (see :meth:`evidence_table`)``."""
 
     options: SynthesisOptions
     genes: dict[str, GeneSynthesis]
@@ -117,6 +117,62 @@ class ReviewSynthesis(Result):
             "records_used_in_analyses": len(used),
         }
 
+    def evidence_table(self) -> list[dict[str, Any]]:
+        """One row per study, in the layout of the seed's Table 1, corrections attached.
+
+        Keys: ``study, label, in_seed, population, design, setting, country,
+        ethnicity_group, n_total, genes, followup, outcomes, results [{id, gene,
+        comparator, outcome, numbers, include, exclusion_reason, origin}], corrections
+        [{item, seed_says, correction, record}]``. Seed Table 1 rows first, in the seed's
+        order of first appearance in the data file, then the others by study key.
+        """
+        rows: dict[str, dict[str, Any]] = {}
+        shipped = load_shipped().records
+        pos = {r.id: i for i, r in enumerate(shipped)}
+        canonical = sorted(self.stored, key=lambda s: (pos.get(s.record.id, 10**6), s.record.id))
+        for s in canonical:
+            r = s.record
+            row = rows.setdefault(r.study, {
+                "study": r.study, "label": r.label.split(" (")[0], "in_seed": r.in_seed,
+                "population": r.population, "design": None if r.design is None
+                else r.design.value, "setting": r.setting.value, "country": [],
+                "ethnicity_group": None if r.ethnicity_group is None
+                else r.ethnicity_group.value, "n_total": 0, "genes": [],
+                "followup": [], "outcomes": [], "results": [], "corrections": []})
+            if r.country and r.country not in row["country"]:
+                row["country"].append(r.country)
+            if r.gene.value not in row["genes"]:
+                row["genes"].append(r.gene.value)
+            if r.outcome.value not in row["outcomes"]:
+                row["outcomes"].append(r.outcome.value)
+            if r.followup and r.followup not in row["followup"]:
+                row["followup"].append(r.followup)
+            row["results"].append({"id": r.id, "gene": r.gene.value, "comparator": r.comparator,
+                                   "outcome": r.outcome.value, "numbers": numbers_text(r),
+                                   "include": r.include,
+                                   "exclusion_reason": r.exclusion_reason, "origin": s.origin})
+            for d in r.seed_discrepancy:
+                c = {"item": d.item, "seed_says": d.seed_says, "correction": d.correction}
+                if c not in [{k: v for k, v in x.items() if k != "record"}
+                             for x in row["corrections"]]:
+                    row["corrections"].append({**c, "record": r.id})
+        cohorts: dict[str, dict[str, int]] = {}
+        for s in self.stored:  # N: the study's N, else the sum over its cohorts
+            r = s.record
+            if r.n_total is not None:
+                cohorts.setdefault(r.study, {})[r.cohort] = r.n_total
+        for key, row in rows.items():
+            row["n_total"] = sum(cohorts[key].values()) if key in cohorts else None
+        for row in rows.values():
+            row["country"] = "; ".join(row["country"]) or None
+        order = {"table1": 0, "text": 1, "no": 2}
+        first: dict[str, int] = {}  # the shipped file's order (the seed's Table 1 order)
+        for i, r in enumerate(shipped):
+            first.setdefault(r.study, i)
+        return [rows[k] for k in sorted(rows, key=lambda k: (
+            order[rows[k]["in_seed"]],
+            first.get(k, 10**6) if rows[k]["in_seed"] == "table1" else 0, k))]
+
     def to_dict(self) -> dict[str, Any]:
         n_user = sum(s.origin == "user" for s in self.stored)
         return jsonable({
@@ -134,12 +190,35 @@ class ReviewSynthesis(Result):
             "excluded": [{"id": s.record.id, "study": s.record.study,
                           "gene": s.record.gene.value, "reason": s.record.exclusion_reason,
                           "alternative_to": s.record.alternative_to, "origin": s.origin}
-                         for s in self.stored if not s.record.include],
+                         for s in sorted(self.stored, key=lambda s: s.record.id)
+                         if not s.record.include],
             "other_sources": [vars(o) for o in self.other_sources],
+            "evidence_table": self.evidence_table(),
         })
 
     def summary(self) -> str:
         return "\n\n".join(g.summary() for g in self.genes.values())
+
+
+def numbers_text(r) -> str:
+    """The record's reported numbers in short text: '6/29 vs 13/266', 'HR 3.7 (2.51-5.44)'."""
+    if r.form in ("counts", "single_arm"):
+        out = f"{r.events_gene}/{r.n_gene}"
+        if r.events_comparator is not None:
+            out += f" vs {r.events_comparator}/{r.n_comparator}"
+        return out
+    if r.estimate is not None:
+        out = f"{r.measure.value} {r.estimate:g}"
+        if r.ci_lower is not None:
+            out += f" ({r.ci_lower:g}-{r.ci_upper:g})"
+        elif r.pvalue is not None:
+            out += f", p {r.pvalue_relation} {r.pvalue:g}"
+        if r.orientation == "comparator_vs_gene":
+            out += " [comparator vs gene]"
+        return out
+    if r.pvalue is not None:
+        return f"p {r.pvalue_relation} {r.pvalue:g}"
+    return "no usable numbers"
 
 
 def run_review(stored: list[StoredRecord], options: SynthesisOptions | None = None, *,

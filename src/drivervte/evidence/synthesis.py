@@ -333,7 +333,7 @@ def _swap_sensitivity(pool: PoolResult, members, idx: _Index, opts, measure) -> 
     ):
         swapped, changed = [], []
         for s in members:
-            alt = [a for a in finder(s)
+            alt = [a for a in sorted(finder(s), key=lambda a: a.record.id)
                    if a.record.form in ("counts", "ratio_ci", "ratio_p")
                    and a.record.gene == s.record.gene
                    and a.record.comparator_family == s.record.comparator_family

@@ -104,6 +104,8 @@ def gene_arms(stored: list[StoredRecord], gene: str, outcome: str) -> list[dict[
                      "design": None if r.design is None else r.design.value,
                      "ethnicity_group": None if r.ethnicity_group is None
                      else r.ethnicity_group.value, "year": r.year}
+    for a in arms.values():
+        a["record_ids"].sort()
     return sorted(arms.values(), key=lambda a: (a["year"] or 9999, a["label"], a["study"]))
 
 
