@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from drivervte.errors import InputError
-from drivervte.results import Result, fmt_num, format_table
+from drivervte.results import Result, fmt_num, format_table, jsonable
 from drivervte.survival.gray import GrayTestResult, gray_sorted
 from drivervte.survival.kaplan_meier import as_labels, as_status, as_times, label, z_value
 
@@ -164,6 +164,8 @@ class CumIncResult(Result):
 
     With requested ``times`` the arrays are at those times (null after a group's last
     follow-up, with a warning); otherwise at the event times of that cause in that group.
+    ``summary()`` tabulates the requested times, else every event time when there are at
+    most 10 of them, else the quartiles of the event times.
     ``gray_test`` is ``{}`` with a single group. Groups and causes are strings.
     """
 
@@ -206,8 +208,6 @@ class CumIncResult(Result):
         }
 
     def to_dict(self) -> dict[str, Any]:
-        from drivervte.results import jsonable
-
         groups: dict[str, Any] = {}
         if self.requested_times is not None:
             groups = self.at(self.requested_times)
