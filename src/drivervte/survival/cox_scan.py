@@ -50,6 +50,15 @@ class CoxEvaluation:
     information: np.ndarray
 
 
+def _take_rows(A: np.ndarray, idx: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``A[idx]`` as a column-major array, gathered column by column (fast for F-order A)."""
+    if out is None:
+        out = np.empty((idx.shape[0], A.shape[1]), order="F")
+    for j in range(A.shape[1]):
+        np.take(A[:, j], idx, out=out[:, j])
+    return out
+
+
 class CoxProblem:
     """Sorted, indexed data of one Cox model; evaluates the partial likelihood linearly in n.
 
@@ -98,8 +107,10 @@ class CoxProblem:
         if center is None:
             center = (weights @ X) / weights.sum()
         # sorted, centred copy, column-major: every pass below runs down contiguous columns
-        self.X = np.asarray(X, dtype=float).T[:, order].T
-        self.X -= center
+        X = np.asarray(X, dtype=float)
+        self.X = np.empty((n, self.p), order="F")
+        for j in range(self.p):
+            np.subtract(X[order, j], center[j], out=self.X[:, j])
         self.w = weights[order].astype(float)
         self.event = event[order]
         stop = stop[order]
@@ -157,6 +168,12 @@ class CoxProblem:
         # work buffers (allocating 100 MB arrays anew each iteration costs page faults)
         self._Z = np.zeros((n + 1, self.p + 1), order="F")
         self._B = np.empty((n, self.p), order="F")
+        G, D, k = self.n_groups, ev.size, self.p + 1
+        self._S = np.empty((G, k), order="F")
+        self._E = np.empty((G, k), order="F") if self.efron else None
+        self._T = np.empty((G, k), order="F")
+        self._N = np.empty((D, k), order="F") if self.ties_present else None
+        self._M = np.empty((D, self.p), order="F")
 
     # ------------------------------------------------------------------ internals
     def _risk(self, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
@@ -178,36 +195,43 @@ class CoxProblem:
             np.multiply(self.X, v[:, None], out=body[:, 1:])
         else:
             body[:, 0] = v[rows]
-            np.multiply(self.X[rows], body[:, :1], out=body[:, 1:])
+            for j in range(self.p):
+                np.multiply(self.X[:, j][rows], body[:, 0], out=body[:, j + 1])
         rev = body[::-1]
         np.cumsum(rev, axis=0, out=rev)
         return Z
 
     def _group_terms(self, r: np.ndarray):
-        """Per-event Efron terms: denominators D_e and means m_e."""
+        """Per-event Efron terms: denominators D_e and means m_e (``mean`` is a buffer)."""
         v = self.w * r
         RS = self._reverse_cumsum(v)
-        S = RS[self.lo]
+        # gathers go column by column into preallocated column-major buffers: row gathers
+        # from column-major arrays and fresh 50 MB allocations are what cost time here
+        S = _take_rows(RS, self.lo, self._S)
         if self.efron:
-            E = S - RS[self.lo_end]
+            E = _take_rows(RS, self.lo_end, self._E)
+            np.subtract(S, E, out=E)
         if not self.one_stratum:
-            S -= RS[self.hi]
+            S -= _take_rows(RS, self.hi, self._T)
         if self.counting:
+            # (reuses the buffer: RS is not needed any more)
             RSs = self._reverse_cumsum(v, self.start_order)
-            S -= RSs[self.lo_s] - RSs[self.hi_s]
+            S -= _take_rows(RSs, self.lo_s, self._T)
+            S += _take_rows(RSs, self.hi_s, self._T)
         if self.efron:
             g = self.g_of_ev
-            num = S[g] - self.frac[:, None] * E[g]
+            num = _take_rows(S, g, self._N)
+            num -= self.frac[:, None] * _take_rows(E, g)
         elif self.ties_present:
-            num = S[self.g_of_ev]
+            num = _take_rows(S, self.g_of_ev, self._N)
         else:
             num = S
-        den = num[:, 0]
+        den = num[:, 0].copy()
         with np.errstate(divide="ignore", invalid="ignore"):
             # den == 0 only when exp() underflowed for a whole risk set (absurd eta range):
             # the loglik is then -inf/NaN and Newton halves its step
-            mean = num[:, 1:] / den[:, None]
-        return v, den, mean
+            np.divide(num[:, 1:], den[:, None], out=self._M)
+        return v, den, self._M
 
     def _by_group(self, per_event: np.ndarray) -> np.ndarray:
         if not self.ties_present:
@@ -234,7 +258,9 @@ class CoxProblem:
             if self.efron:
                 q[ev] -= v[ev] * self._by_group(h * self.frac)[self.g_of_ev]
             np.multiply(self.X, q[:, None], out=self._B)
-            info = self.X.T @ self._B - mean.T @ (mean * wt[:, None])
+            info = self.X.T @ self._B
+            mean *= np.sqrt(wt)[:, None]  # (a buffer; not needed unscaled any more)
+            info -= mean.T @ mean
         info = 0.5 * (info + info.T)
         return CoxEvaluation(loglik=loglik, score=score, information=info)
 
