@@ -253,3 +253,13 @@ def test_subgroup_result_passed_as_res_explains_itself():
                             measure="OR")
     with pytest.raises(InputError, match="subgroups="):
         forest_plot(sub)
+
+
+def test_square_sizes_compare_across_subgroups(make):
+    precise = make([0.1, 0.2], [0.01, 0.012], study=["p1", "p2"])
+    lone = make([0.5], [0.5], study=["imprecise"])
+    tot = make(np.r_[precise.yi, lone.yi], np.r_[precise.vi, lone.vi])
+    fig = forest_plot(tot, subgroups={"A": precise, "B": lone})
+    sizes = {ln.get_gid(): ln.get_markersize() for ln in fig.axes[0].lines
+             if (ln.get_gid() or "").startswith("forest-study-")}
+    assert sizes["forest-study-3"] < sizes["forest-study-1"] / 3

@@ -47,6 +47,7 @@ class Row:
     hi: float = float("nan")
     annotation: str = ""
     weight: float | None = None
+    size: float | None = None  # marker area scale, comparable across subgroups
     gid: str = ""
     lines: int = 1
     bold: bool = False
@@ -108,6 +109,12 @@ def _study_rows(res: Any, scale: Scale, labels: Sequence[str] | None, digits: in
     ni = getattr(res, "ni", None)
     est_t, lo_t, hi_t = (scale.values(v, ni=ni) for v in (yi, lo, hi))
     w = np.asarray(getattr(res, "weights", np.full(yi.size, np.nan)), float)
+    # Marker areas: the percent weight times the model's total precision sum 1/(v_i + tau²),
+    # i.e. 1/(v_i + tau²) itself for inverse-variance models; so squares compare across
+    # subgroups (a lone study is not drawn as big as a group's most precise one).
+    tau2 = float(getattr(res, "tau2", 0.0) or 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        total_precision = float(np.nansum(1.0 / (vi + (tau2 if np.isfinite(tau2) else 0.0))))
     rows = []
     for i in range(yi.size):
         wrapped = _wrap(names[i], wrap)
@@ -116,6 +123,9 @@ def _study_rows(res: Any, scale: Scale, labels: Sequence[str] | None, digits: in
             kind="study", label="\n".join(wrapped), est=est_t[i], lo=lo_t[i], hi=hi_t[i],
             annotation=fmt_ci(est_t[i], lo_t[i], hi_t[i], digits) if ok else "not estimable",
             weight=float(w[i]) if i < w.size and np.isfinite(w[i]) else None,
+            size=(float(w[i]) / 100.0 * total_precision
+                  if i < w.size and np.isfinite(w[i]) and np.isfinite(total_precision)
+                  else None),
             gid=f"forest-study-{start + i}", lines=len(wrapped),
         ))
     return rows

@@ -129,8 +129,9 @@ def forest_plot(
     -----
     Study CIs use the normal quantile (as ``metafor::forest.rma``); the summary CI and the
     prediction interval are the model's own (t-based under Knapp-Hartung). Square areas are
-    proportional to the study's weight. Studies with a non-finite estimate are listed as
-    "not estimable" without a marker.
+    proportional to the study's weight (with subgroups: to its precision
+    ``1/(v_i + tau²_group)``, so squares compare across groups). Studies with a non-finite
+    estimate are listed as "not estimable" without a marker.
     """
     if plot_width <= 0.5:
         raise InputError("plot_width must be more than 0.5 inch", column="plot_width")
@@ -236,7 +237,7 @@ def _draw(table: ForestTable, res: Any, scale: Scale, *, null, xlim, title, favo
         ax.vlines(null, 0.6, n_lines - 0.2, color=INK, lw=0.7, zorder=1,
                   gid="forest-null-line")
 
-    wmax = max([r.weight for r in rows if r.kind == "study" and r.weight] + [0.0])
+    wmax = max([r.size for r in rows if r.kind == "study" and r.size] + [0.0])
     for r in rows:
         if r.kind == "blank":
             continue
@@ -342,7 +343,7 @@ def _draw_study(ax, r: Row, lim, wmax: float) -> None:
     if hi_cut:
         _arrow(ax, lim[1], r.y, False, f"forest-arrow-{i}-right")
     if lim[0] <= r.est <= lim[1]:
-        w = r.weight if r.weight is not None and wmax > 0 else None
+        w = r.size if r.size is not None and wmax > 0 else None
         side = MAX_SQUARE_PT * np.sqrt(w / wmax) if w else MIN_SQUARE_PT * 1.5
         ax.plot([r.est], [r.y], marker="s", markersize=max(side, MIN_SQUARE_PT),
                 color=MARK, markeredgewidth=0, linestyle="none", gid=r.gid, zorder=3)
