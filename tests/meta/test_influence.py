@@ -34,8 +34,11 @@ INF_KEYS = ["rstudent", "dffits", "cook_d", "cov_r", "tau2_del", "QE_del", "hat"
             "rstandard", "rstandard_resid", "rstandard_se"]
 
 
-def _check_series(ours, ref, case):
-    assert ours.study == ref["study"]
+def _check_series(ours, ref, case, labels=True):
+    if labels:
+        assert ours.study == ref["study"]
+    else:  # MH tables without an effect size have no label in the model: row numbers
+        assert ours.study == [f"row {i + 1}" for i in range(len(ref["study"]))]
     for key in SERIES_KEYS:
         if ref.get(key) is None:  # metafor drops tau2 for EE/MH/Peto models
             assert np.allclose(ours.tau2, 0.0)
@@ -109,7 +112,8 @@ def test_fixture_covers_flagged_studies():
 def test_leave_one_out_mh_peto_matches_metafor(case):
     res = fit_counts_case(case)
     out = leave_one_out(res)
-    _check_series(out, case["leave1out"], case)
+    _check_series(out, case["leave1out"], case, labels=case["dataset"] != "doublezero")
+    assert out.converged.all()
 
 
 @pytest.mark.parametrize("case", cases("rma.mh")[:1], ids=case_id)

@@ -38,7 +38,7 @@ from scipy import stats
 
 from drivervte.errors import InputError, SmallSampleWarning
 from drivervte.meta._kendall import kendall_test
-from drivervte.meta._refit import check_k, is_mh_peto, refit
+from drivervte.meta._refit import is_mh_peto, refit
 from drivervte.meta.result import MetaResult
 from drivervte.meta.trimfill import TrimFillResult, trimfill
 from drivervte.results import Result, fmt_num, fmt_p
@@ -65,9 +65,12 @@ def small_sample_notes(res: MetaResult, what: str, stacklevel: int = 3) -> list[
     if not isinstance(res, MetaResult):
         raise InputError(f"{what} needs a fitted MetaResult, got {type(res).__name__}",
                          column="result")
-    check_k(res, MIN_K, what)
-    if res.k < MIN_K_RELIABLE:
-        msg = (f"{what} with k = {res.k} < {MIN_K_RELIABLE} studies has low power and is "
+    k = len(res.yi)  # MH/Peto: only studies with an effect size enter the tests
+    if k < MIN_K:
+        raise InputError(f"{what} needs at least {MIN_K} studies with an effect size; this "
+                         f"model has k = {k}", column="yi")
+    if k < MIN_K_RELIABLE:
+        msg = (f"{what} with k = {k} < {MIN_K_RELIABLE} studies has low power and is "
                "not recommended (Cochrane Handbook 13.3.5.4); interpret with caution")
         warnings.warn(msg, SmallSampleWarning, stacklevel=stacklevel)
         return [msg]
@@ -76,7 +79,7 @@ def small_sample_notes(res: MetaResult, what: str, stacklevel: int = 3) -> list[
 
 def _design(res: MetaResult) -> tuple[np.ndarray, bool]:
     """The model's design (intercept only for MH/Peto) and whether it is intercept-only."""
-    k = res.k
+    k = len(res.yi)  # MH/Peto: studies with an effect size (metafor's k.yi), not res.k
     if is_mh_peto(res) or res.X is None:
         return np.ones((k, 1)), True
     X = np.asarray(res.X, float)
@@ -210,7 +213,7 @@ def egger_test(res: MetaResult) -> EggerResult:
     p = X0.shape[1]
     sei = np.sqrt(vi)
     X = np.column_stack([X0, sei])
-    if np.linalg.matrix_rank(X) < X.shape[1] or res.k <= X.shape[1]:
+    if np.linalg.matrix_rank(X) < X.shape[1] or len(yi) <= X.shape[1]:
         raise InputError(
             "the design matrix is no longer of full rank after adding the standard errors "
             "(e.g. all studies have the same variance); the regression test cannot be "
@@ -229,7 +232,7 @@ def egger_test(res: MetaResult) -> EggerResult:
         est = float(coef[0])
         lo, hi = est - crit * float(bse[0]), est + crit * float(bse[0])
     return EggerResult(
-        k=res.k, t=t, df=df, pvalue=pval, bias=float(coef[p]), bias_se=float(bse[p]),
+        k=len(yi), t=t, df=df, pvalue=pval, bias=float(coef[p]), bias_se=float(bse[p]),
         limit_estimate=est, ci_lower=lo, ci_upper=hi, level=res.level,
         rma=_regtest_rma(res, yi, vi, X, p, int_only), warnings=notes,
     )
@@ -309,5 +312,5 @@ def rank_test(res: MetaResult, *, exact: bool = True) -> RankTestResult:
     if math.isnan(kt.tau):
         notes.append("all variances (or all standardised effects) are equal: Kendall's tau "
                      "is undefined")
-    return RankTestResult(k=res.k, tau=kt.tau, pvalue=kt.pvalue, exact=kt.exact,
+    return RankTestResult(k=len(yi), tau=kt.tau, pvalue=kt.pvalue, exact=kt.exact,
                           statistic=kt.statistic, ties=kt.ties, warnings=notes)

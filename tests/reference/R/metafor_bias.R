@@ -76,6 +76,14 @@ add_dataset("bcg3", bcg3, "RR", "first 3 rows of the bcg dataset", paste(dat.bcg
 bcg2 <- bcg[1:2, ]
 add_dataset("bcg2", bcg2, "RR", "first 2 rows of the bcg dataset", paste(dat.bcg$author, dat.bcg$year)[1:2])
 
+# 2x2 tables with a double-zero study: rma.mh pools 12 tables, its yi/vi (and so the bias
+# tests) have 11 studies.
+dz <- data.frame(ai = c(0, 3, 5, 2, 8, 1, 4, 6, 2, 9, 3, 5), bi = c(20, 30, 40, 25, 50, 30, 35, 40, 30, 60, 40, 45),
+                 ci = c(0, 6, 9, 4, 10, 3, 8, 7, 5, 12, 6, 9), di = c(20, 28, 38, 24, 48, 29, 33, 39, 28, 58, 38, 44))
+dz_es <- escalc(measure = "OR", ai = ai, bi = bi, ci = ci, di = di, data = dz)
+add_dataset("doublezero", dz_es, "OR", "synthetic 2x2 tables, study 1 double-zero",
+  paste("Study", 1:12), list(counts = as.list(dz)))
+
 # A perfectly symmetric funnel of mirror pairs: metafor's L0 breaks the ties in |yi - b|
 # by position and finds k0 = 1; R0 finds k0 = 0.
 mirror <- data.frame(yi = c(-1, 1, -2, 2, -3, 3, -0.5, 0.5), vi = c(1, 1, 2, 2, 3, 3, 0.5, 0.5))
@@ -236,7 +244,7 @@ for (tst in c("z", "knha")) {
 }
 
 # ------------------------------------------------------------------ MH / Peto cases
-for (ds in c("bcg", "egger2001")) {
+for (ds in c("bcg", "egger2001", "doublezero")) {
   d <- datasets[[ds]]
   cn <- d$counts
   for (mm in c("MH", "PETO")) {
