@@ -127,9 +127,10 @@ def test_tau2_nonnegative_and_shift_invariant(k, seed, shift):
     y = rng.normal(0, 1, size=(k, 5))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        a = fit_batch(y, v)
-        b = fit_batch(y + shift, v)
-    assert (a.tau2 >= 0).all()
+        # fallback: metafor's Fisher scoring stalls on a few draws (e.g. k=7, seed=7842)
+        a = fit_batch(y, v, fallback=True)
+        b = fit_batch(y + shift, v, fallback=True)
+    assert (a.tau2 >= 0).all() and a.converged.all()
     np.testing.assert_allclose(b.tau2, a.tau2, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(b.estimate, a.estimate + shift, rtol=1e-6, atol=1e-6)
 
@@ -152,7 +153,7 @@ def test_fallback_fills_columns_where_fisher_scoring_stalls():
         plain = fit_batch(y, v)
     assert plain.converged.tolist() == [False, True]
     fb = fit_batch(y, v, fallback=True)
-    assert fb.converged.all() and "bisection" in fb.reason[0]
+    assert fb.converged.all() and "exact root" in fb.reason[0]
     long = fit_batch(y[:, 0], v[:, 0], maxiter=100_000, threshold=1e-12)
     assert fb.tau2[0] == pytest.approx(long.tau2[0], rel=1e-7)
     assert fb.tau2[1] == plain.tau2[1]

@@ -416,7 +416,7 @@ def fit_batch(
             conv[failed] = True
             for j in failed:
                 reason[j] = (f"Fisher scoring did not converge in {int(maxiter)} iterations "
-                             "(metafor stops here); tau2 from bisection of the REML score")
+                             "(metafor stops here); tau2 from the exact root of the REML score (reml_tau2_exact)")
             failed = failed[:0]
         for j in failed:
             reason[j] = f"Fisher scoring did not converge in {int(maxiter)} iterations"
