@@ -155,6 +155,9 @@ def test_not_fitted():
         m.summary()
     with pytest.raises(NotFittedError):
         m.predict_linear(np.zeros((2, 1)))
+    with pytest.raises(NotFittedError):
+        _ = m.coef_
+    assert not hasattr(m, "something_else")
 
 
 @pytest.mark.parametrize(

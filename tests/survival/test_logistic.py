@@ -160,5 +160,7 @@ def test_input_errors(y, X, column):
 def test_not_fitted_and_bad_method():
     with pytest.raises(NotFittedError):
         Logistic().summary()
+    with pytest.raises(NotFittedError):
+        _ = Logistic().coef_
     with pytest.raises(InputError, match="method"):
         Logistic(method="exact").fit(outcome=np.array([0, 1]), X=np.array([0.0, 1.0]))

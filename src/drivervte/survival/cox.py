@@ -23,6 +23,13 @@ patient is at risk at ``t`` when ``entry < t <= time`` (``Surv(entry, time, even
 
 **Robust variance** (``robust=True``, or any ``cluster``): Lin & Wei (1989) sandwich from the
 dfbeta residuals, summed within clusters; z, p and CI then use it, as ``summary.coxph`` does.
+Unlike ``coxph``, non-integer case weights do not switch it on silently: pass
+``robust=True`` for sampling (inverse-probability) weights.
+
+**Monotone likelihood** (e.g. no events in one group): ``coxph``'s test is applied: when the
+loglik converged but ``|U' V| > sqrt(eps) |beta|`` for a coefficient, it may be infinite
+("Loglik converged before variable ..."). Such coefficients are listed in ``infinite``,
+``converged`` is False, their z, p and CI are NaN, and a ``ConvergenceWarning`` is issued.
 
 The algorithm is survival's, step for step (see :mod:`.cox_newton`), with every sum done by
 cumulative sums over data sorted once (see :mod:`.cox_scan`): one Newton step costs
@@ -450,8 +457,14 @@ class CoxPH:
         return result
 
     # -------------------------------------------------------------- fitted API
+    def __getattr__(self, name: str) -> Any:
+        # only called when normal lookup fails: fitted attributes before fit()
+        if name in ("result_", "coef_", "var_", "names_"):
+            raise NotFittedError(f"CoxPH is not fitted yet: call fit(...) before using {name}")
+        raise AttributeError(name)
+
     def _check_fitted(self) -> None:
-        if not hasattr(self, "result_"):
+        if "result_" not in self.__dict__:
             raise NotFittedError("CoxPH is not fitted yet: call fit(...) first")
 
     def summary(self) -> str:

@@ -410,9 +410,12 @@ class Logistic:
                 warnings.warn(msg, ConvergenceWarning, stacklevel=3)
         return out
 
+    def __getattr__(self, name: str) -> Any:
+        if name in ("result_", "coef_", "names_"):
+            raise NotFittedError(f"Logistic is not fitted yet: call fit(...) before using {name}")
+        raise AttributeError(name)
+
     def summary(self) -> str:
-        if not hasattr(self, "result_"):
-            raise NotFittedError("Logistic is not fitted yet: call fit(...) first")
         return self.result_.summary()
 
 
