@@ -105,3 +105,28 @@ def test_contours_match_metafor_polygons(yaxis):
         left, right = funnel_bounds(y, yaxis, 0.0, c["level"])
         np.testing.assert_allclose(left, c["left"], rtol=RTOL_EXACT)
         np.testing.assert_allclose(right, c["right"], rtol=RTOL_EXACT)
+
+
+def test_with_real_trimfill():
+    import warnings
+
+    from drivervte.meta import fit_rma
+    from drivervte.meta.trimfill import trimfill
+
+    yi = np.array([0.1, 0.15, 0.05, 0.4, 0.6, 0.8, 0.9, 0.3, 1.1])
+    vi = np.array([0.01, 0.015, 0.02, 0.05, 0.08, 0.1, 0.12, 0.04, 0.2])
+    res = fit_rma(yi, vi, method="REML", measure="OR")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # small-k warning of trim-and-fill
+        tf = trimfill(res)
+        fig = funnel_plot(res, filled=tf)
+        fig_auto = funnel_plot(res, filled=True)
+    assert tf.k0 > 0
+    svg = svg_of(fig)
+    assert len(gids(svg, "funnel-filled-")) == tf.k0
+    adj = next(ln for ln in fig.axes[0].lines if ln.get_gid() == "funnel-adjusted-estimate")
+    assert adj.get_xdata()[0] == pytest.approx(tf.estimate)
+    pts = sorted(ln.get_xdata()[0] for ln in fig.axes[0].lines
+                 if (ln.get_gid() or "").startswith("funnel-filled-"))
+    np.testing.assert_allclose(pts, np.sort(tf.filled_yi))
+    assert svg == svg_of(fig_auto)

@@ -80,9 +80,9 @@ def _y_values(vi: np.ndarray, yaxis: str) -> np.ndarray:
 def filled_studies(filled: Any) -> tuple[np.ndarray, np.ndarray]:
     """``(yi, vi)`` of the studies imputed by trim-and-fill.
 
-    Accepts a trim-and-fill result with a boolean ``fill`` mask over its ``yi``/``vi`` (the
-    metafor convention), one with ``filled_yi``/``filled_vi``, a mapping with ``yi``/``vi``,
-    or a pair ``(yi, vi)``.
+    Accepts a :class:`drivervte.meta.trimfill.TrimFillResult` (``filled_yi``/``filled_vi``),
+    a result with a boolean ``fill`` mask over its ``yi``/``vi`` (the metafor convention), a
+    mapping with ``yi``/``vi``, or a pair ``(yi, vi)``.
     """
     if isinstance(filled, Mapping):
         yi, vi = filled.get("yi"), filled.get("vi")
@@ -164,8 +164,10 @@ def funnel_plot(
         Confidence levels of the contours, as fractions or percents (metafor's
         ``level = c(90, 95, 99)``); the regions are labelled by the p-values they stand for.
     filled:
-        Trim-and-fill result (see :func:`filled_studies`): imputed studies are drawn as open
-        circles, and its adjusted estimate as a dashed line when it has one.
+        Trim-and-fill result (:func:`drivervte.meta.trimfill.trimfill`, or see
+        :func:`filled_studies`), or ``True`` to run trim-and-fill on ``res`` with its
+        defaults: imputed studies are drawn as open circles, and the adjusted estimate as a
+        dashed line.
     yaxis:
         ``"sei"`` (standard error, inverted; default), ``"vi"`` (variance, inverted),
         ``"seinv"`` or ``"vinv"`` (inverse standard error / variance).
@@ -198,6 +200,12 @@ def funnel_plot(
         raise InputError("funnel plot needs finite effects and positive variances",
                          column="vi", rows=bad.tolist())
     lv = _levels(levels)
+    if filled is True:
+        from drivervte.meta.trimfill import trimfill
+
+        filled = trimfill(res)
+    elif filled is False:
+        filled = None
     fyi, fvi = filled_studies(filled) if filled is not None else (np.empty(0), np.empty(0))
     scale = make_scale(res.measure, transform=False)
     comparative = scale.measure in RATIO_MEASURES or scale.measure in DIFFERENCE_MEASURES
