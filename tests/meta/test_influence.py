@@ -259,3 +259,11 @@ def test_influence_invariants(yi, data):
     cu = cumulative(res)
     assert cu.estimate[-1] == pytest.approx(res.estimate, rel=1e-12, abs=1e-14)
     assert json.dumps(inf.to_dict())
+
+
+def test_refits_keep_a_fixed_tau2():
+    """metafor passes tau2 = x$tau2 to refits when tau² was fixed; so does drivervte."""
+    res = _bcg(tau2=0.1)
+    assert np.all(leave_one_out(res).tau2 == 0.1)
+    assert np.all(cumulative(res).tau2[1:] == 0.1)
+    assert np.all(influence(res).tau2_del == 0.1)

@@ -173,3 +173,13 @@ def test_small_k_warning_and_summary():
         tf = trimfill(res)
     assert tf.k0 == 2 and "Filled 1" in tf.summary()
     assert any("Cochrane" in w for w in tf.to_dict()["warnings"])
+
+
+def test_filled_model_keeps_settings():
+    """The filled model keeps test, level and a fixed tau² of the original model."""
+    d = DATASETS["egger2001"]
+    res = fit_rma(d["yi"], d["vi"], test="knha", level=90, tau2=0.05)
+    tf = trimfill(res)
+    assert tf.k0 > 0
+    assert tf.model.test == "knha" and tf.model.level == 90 and tf.model.tau2 == 0.05
+    assert tf.df == tf.k_filled - 1
