@@ -204,15 +204,31 @@ def test_labels_and_favours(vte_result):
 
 
 # ---------------------------------------------------------------- metafor reference
+# case name -> (data set, measure, method) of the R call in tests/reference/R/metafor_plots.R
+_REF_MODELS = {
+    "bcg_rr_reml": ("bcg_rr", "RR", "REML"),
+    "bcg_rr_reml_level90": ("bcg_rr", "RR", "REML"),
+    "bcg_or_ee_transf": ("bcg_or", "OR", "EE"),
+    "prop_pft_reml_transf": ("prop_pft", "PFT", "REML"),
+    "prop_plo_dl_transf": ("prop_plo", "PLO", "DL"),
+}
+_REF_CASES = list(range(len(_REF_MODELS)))
+
+
 def _ref_result(make, case, data):
-    d = data["bcg_or"] if "_or_" in case["name"] else data["bcg_rr"]
-    method = "EE" if "_ee" in case["name"] else "REML"
-    return make(d["yi"], d["vi"], measure="OR" if "_or_" in case["name"] else "RR",
-                method=method, level=case["level"], estimate=case["estimate"],
-                ci_lower=case["ci_lb"], ci_upper=case["ci_ub"])
+    key, measure, method = _REF_MODELS[case["name"]]
+    d = data[key]
+    return make(d["yi"], d["vi"], measure=measure, method=method, level=case["level"],
+                ni=d.get("ni"), estimate=case["estimate"], ci_lower=case["ci_lb"],
+                ci_upper=case["ci_ub"])
 
 
-@pytest.mark.parametrize("idx", [0, 1, 2])
+def test_reference_cases_are_all_covered():
+    ref = load_reference("metafor_plots")
+    assert [c["name"] for c in ref["cases"]] == list(_REF_MODELS)
+
+
+@pytest.mark.parametrize("idx", _REF_CASES)
 def test_study_intervals_match_metafor_forest(make, idx):
     ref = load_reference("metafor_plots")
     case = ref["cases"][idx]
@@ -236,7 +252,7 @@ def test_study_intervals_match_metafor_forest(make, idx):
     np.testing.assert_allclose(got, drawn, rtol=RTOL_EXACT)
 
 
-@pytest.mark.parametrize("idx", [0, 1, 2])
+@pytest.mark.parametrize("idx", _REF_CASES)
 def test_annotation_text_matches_metafor(make, idx):
     ref = load_reference("metafor_plots")
     case = ref["cases"][idx]

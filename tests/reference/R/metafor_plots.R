@@ -70,11 +70,23 @@ res <- rma(yi, vi, data = dat, method = "REML")
 res90 <- rma(yi, vi, data = dat, method = "REML", level = 90)
 dat_or <- escalc(measure = "OR", ai = tpos, bi = tneg, ci = cpos, di = cneg, data = dat.bcg)
 res_ee <- rma(yi, vi, data = dat_or, method = "EE")
+# Proportions (single-arm VTE incidence, ALK/ROS1 cohorts of the seed notes): Freeman-Tukey
+# with the harmonic-mean back-transformation, and logit with the inverse logit.
+xi <- c(23, 12, 20, 11, 6, 33, 20)
+ni <- c(55, 43, 48, 47, 29, 95, 42)
+dat_pft <- escalc(measure = "PFT", xi = xi, ni = ni)
+res_pft <- rma(yi, vi, data = dat_pft, method = "REML")
+dat_plo <- escalc(measure = "PLO", xi = xi, ni = ni)
+res_plo <- rma(yi, vi, data = dat_plo, method = "DL")
 
 cases <- list(
   forest_case("bcg_rr_reml", res, "forest(res, atransf = exp)", 95, res$k),
   forest_case("bcg_rr_reml_level90", res90, "forest(res90, atransf = exp)", 90, res90$k),
-  forest_case("bcg_or_ee_transf", res_ee, "forest(res_ee, transf = exp)", 95, res_ee$k)
+  forest_case("bcg_or_ee_transf", res_ee, "forest(res_ee, transf = exp)", 95, res_ee$k),
+  forest_case("prop_pft_reml_transf", res_pft,
+              "forest(res_pft, transf = transf.ipft.hm, targs = list(ni = ni))", 95, res_pft$k),
+  forest_case("prop_plo_dl_transf", res_plo, "forest(res_plo, transf = transf.ilogit)", 95,
+              res_plo$k)
 )
 funnels <- list()
 for (ya in c("sei", "vi", "seinv", "vinv")) {
@@ -94,7 +106,11 @@ out <- list(
   data = list(
     bcg_rr = list(yi = I(as.numeric(dat$yi)), vi = I(as.numeric(dat$vi)),
                   study = I(paste(dat$author, dat$year))),
-    bcg_or = list(yi = I(as.numeric(dat_or$yi)), vi = I(as.numeric(dat_or$vi)))
+    bcg_or = list(yi = I(as.numeric(dat_or$yi)), vi = I(as.numeric(dat_or$vi))),
+    prop_pft = list(yi = I(as.numeric(dat_pft$yi)), vi = I(as.numeric(dat_pft$vi)),
+                    ni = I(ni)),
+    prop_plo = list(yi = I(as.numeric(dat_plo$yi)), vi = I(as.numeric(dat_plo$vi)),
+                    ni = I(ni))
   ),
   cases = cases,
   funnels = funnels
