@@ -155,3 +155,21 @@ def test_csv_input(tmp_path):
     with pytest.raises(InputError) as exc:
         read_file(bad)
     assert exc.value.rows == [0] and "csv_one" in str(exc.value)
+
+
+def test_not_a_database_is_a_clear_error(tmp_path):
+    bad = tmp_path / "notdb.duckdb"
+    bad.write_text("this is not a database", encoding="utf-8")
+    with pytest.raises(InputError, match="cannot open the evidence database"):
+        EvidenceStore(bad).records()
+    assert bad.read_text(encoding="utf-8") == "this is not a database"
+
+
+def test_stored_record_that_no_longer_validates_is_named(tmp_path):
+    db = tmp_path / "ev.duckdb"
+    EvidenceStore(db).add(read_file(write_yaml(tmp_path / "a.yaml", [NEW])))
+    con = duckdb.connect(str(db))
+    con.execute("UPDATE user_records SET payload = replace(payload, '\"ALK\"', '\"BRAF\"')")
+    con.close()
+    with pytest.raises(InputError, match=NEW["id"]):
+        EvidenceStore(db).records()

@@ -23,11 +23,13 @@ missing database file is not created by reading.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+from pydantic import ValidationError
 
 from drivervte.errors import InputError
 from drivervte.evidence.load import EvidenceSet, check_records, load_shipped
@@ -162,8 +164,17 @@ class EvidenceStore:
             rows = con.execute(sql, params).fetchall()
         finally:
             con.close()
-        return [StoredRecord(EvidenceRecord.model_validate_json(p), o, bool(s))
-                for p, o, s in rows]
+        out = []
+        for payload, origin, sup in rows:
+            try:
+                rec = EvidenceRecord.model_validate_json(payload)
+            except ValidationError as exc:
+                rid = json.loads(payload).get("id", "?") if payload.startswith("{") else "?"
+                raise InputError(
+                    f"user record '{rid}' in {self.path} no longer validates ({exc.errors()[0]['msg']}); "
+                    "correct it with 'drivervte evidence add' (same id)", column="--db") from None
+            out.append(StoredRecord(rec, origin, bool(sup)))
+        return out
 
     def user_ids(self) -> list[str]:
         """Ids of the user's records, in the order they were added."""
