@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -54,14 +51,3 @@ def test_bad_input_exit_2_nothing_written(tmp_path, args, needle):
     assert needle in res.stderr
     assert list(tmp_path.iterdir()) == []
 
-
-def test_console_script(tmp_path):
-    exe = Path(sys.executable).with_name("drivervte")
-    out = tmp_path / "c.csv"
-    proc = subprocess.run(
-        [str(exe), "simulate", "--n", "50", "--seed", "3", "--out", str(out)],
-        capture_output=True, text=True, check=False, timeout=120,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    assert len(pd.read_csv(out)) == 50
-    assert "wrote 50 patients" in proc.stdout

@@ -17,13 +17,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 
 from drivervte.cli._common import handles_input_errors, out_console, parse_floats, print_json
 from drivervte.errors import InputError
-from drivervte.survival.cohort import prepare_cohort, read_table
-from drivervte.survival.cuminc import cumulative_incidence
 
 PLOT_SUFFIXES = (".svg", ".png", ".pdf")
 
@@ -60,6 +57,10 @@ def cuminc_cmd(
     ] = None,
 ) -> None:
     """Cumulative incidence per group and cause (cmprsk::cuminc) and Gray's test."""
+    # imported here so that other commands do not pay for pandas/scipy at start-up
+    from drivervte.survival.cohort import prepare_cohort, read_table
+    from drivervte.survival.cuminc import cumulative_incidence
+
     tq = parse_floats(times, option="--times") or None
     if plot is not None and plot.suffix.lower() not in PLOT_SUFFIXES:
         raise InputError(f"plot file must end in {', '.join(PLOT_SUFFIXES)}", column="--plot")
@@ -74,7 +75,7 @@ def cuminc_cmd(
             raise InputError(
                 f"status 0 appears while --cencode is {cencode}; recode the causes to 1..m",
                 column=status,
-                rows=np.flatnonzero((s == 0).to_numpy()),
+                rows=(s == 0).to_numpy().nonzero()[0],
             )
         df = df.assign(**{status: s.where(s != cencode, 0)})
     cohort = prepare_cohort(

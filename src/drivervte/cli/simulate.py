@@ -19,7 +19,6 @@ import typer
 
 from drivervte.cli._common import handles_input_errors, out_console, print_json
 from drivervte.errors import InputError
-from drivervte.survival.simulate import simulate_cohort
 
 
 def _kind(path: Path) -> str:
@@ -45,6 +44,8 @@ def simulate_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
 ) -> None:
     """Simulate a synthetic NSCLC cohort with driver genes, VTE and death."""
+    from drivervte.survival.simulate import simulate_cohort  # lazy: keeps start-up fast
+
     kind = _kind(out)
     if not out.parent.exists():
         raise InputError(f"directory {out.parent} does not exist", column="--out")
