@@ -60,8 +60,12 @@ class FineGray:
     cause : status code of the event of interest (``crr``'s ``failcode``).
     cencode : status code of censored rows (``crr``'s ``cencode``); every other code is a
         competing cause.
-    variance : ``"sandwich"`` (default, ``crr$var``) or ``"model"`` (``crr$invinf``): which
-        one ``se``, the p-values and CIs use. Both are always reported.
+    variance : ``"sandwich"`` (default) or ``"model"``: which one ``se``, the p-values and
+        CIs use; both are always reported (``se`` and ``se_model``). Without ``entry`` the
+        sandwich is ``crr$var`` (Fine-Gray's, including the term for the estimated
+        censoring weights) and the model-based one ``crr$invinf``. With ``entry`` (no
+        ``crr`` equivalent) they are ``coxph``'s robust (``cluster = id``) and naive
+        variances on ``survival::finegray`` data: the weights are then treated as known.
     ties : only ``"breslow"`` (what ``crr`` does).
     max_iter, tol : Newton iterations and the convergence tolerance (see
         :mod:`.finegray_newton`).
