@@ -149,6 +149,13 @@ def test_result_dict_and_summary():
     assert "egfr" in text and "robust se" in text and "Likelihood ratio test" in text
 
 
+def test_dataframe_of_covariates_gives_names():
+    time, status, X = sim(seed=9)
+    res = CoxPH().fit(time=time, status=status, X=pd.DataFrame(X, columns=["egfr", "age"]))
+    assert res.names_ == ["egfr", "age"]
+    assert "egfr" in res.summary()
+
+
 def test_not_fitted():
     m = CoxPH()
     with pytest.raises(NotFittedError):

@@ -244,6 +244,8 @@ class CoxPH:
                 weights,
                 entry,
             )
+            if names is None and hasattr(X, "columns"):  # a DataFrame of covariates
+                names = [str(c) for c in X.columns]
         self.result_ = self._fit_arrays(t, s, Xa, names, cause, st, cl, w, e, excluded)
         self.coef_ = self.result_.coef
         self.var_ = self.result_.vcov
