@@ -49,3 +49,14 @@ def test_user_record_changes_pool_and_survives_restart(tmp_path):
     assert s1["pooled"]["k"] == s0["pooled"]["k"] + 1
     assert "restart_alk" in s1["pooled"]["record_ids"]
     assert s1["pooled"]["estimate"] < s0["pooled"]["estimate"]
+
+
+def test_combine_measures_flag(tmp_path):
+    out = tmp_path / "c"
+    res = runner.invoke(app, ["review", "--db", str(tmp_path / "db.duckdb"), "--out", str(out),
+                              "--combine-measures"])
+    assert res.exit_code == 0, res.output
+    d = json.loads((out / "summary.json").read_text())
+    assert d["options"]["combine_measures"] is True
+    keys = [p["key"] for p in d["genes"]["ALK"]["pools"]]
+    assert "ALK|negative|VTE|ratio" in keys and "ALK|negative|VTE|HR" not in keys

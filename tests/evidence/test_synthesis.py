@@ -211,3 +211,19 @@ def test_ratio_with_p_only_enters_p_value_sensitivity_only():
     from scipy.stats import norm
     vi = dict(zip(sens["fit"].study, sens["fit"].vi, strict=True))["P 2020"]
     assert vi == pytest.approx((math.log(1.5) / norm.isf(0.02)) ** 2)
+
+
+def test_zero_cell_record_is_corrected_and_noted():
+    extra = [{"id": "syn_zero", "study": "synzero", "authors": "Zero", "year": 2021,
+              "gene": "ALK", "comparator": "negative", "outcome": "VTE", "events_gene": 0,
+              "n_gene": 12, "events_comparator": 5, "n_comparator": 80,
+              "source": "primary_abstract"},
+             {"id": "syn_c2", "study": "sync2", "authors": "C2", "year": 2022, "gene": "ALK",
+              "comparator": "negative", "outcome": "VTE", "events_gene": 4, "n_gene": 20,
+              "events_comparator": 6, "n_comparator": 90, "source": "primary_abstract"}]
+    pools = {p.key: p for p in comparative_pools(_synthetic(0, extra=extra), SynthesisOptions())}
+    p = pools["ALK|negative|VTE|OR"]
+    z = next(s for s in p.studies if s.id == "syn_zero")
+    direct = escalc("OR", ai=[0], bi=[12], ci=[5], di=[75])
+    assert z.yi == pytest.approx(direct.yi[0]) and math.isfinite(z.vi)
+    assert z.notes  # the 1/2 correction is reported, not silent

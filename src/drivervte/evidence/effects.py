@@ -16,7 +16,7 @@ estimate 1/e, CI (1/upper, 1/lower), so every effect reads gene-positive vs comp
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -31,7 +31,8 @@ class StudyEffect(Result):
 
     ``to_dict()`` keys: ``id, study, label, year, design, ethnicity_group, outcome,
     comparator, form, measure, yi, vi, estimate, ci_lower, ci_upper, approximate, adjusted,
-    n, origin`` (``estimate`` and CI on the ratio scale, 95 %).
+    n, origin, notes`` (``estimate`` and CI on the ratio scale, 95 %; ``notes`` from the
+    effects engine, e.g. a zero-cell correction).
     """
 
     id: str
@@ -53,6 +54,7 @@ class StudyEffect(Result):
     adjusted: bool | None
     n: int | None
     origin: str = "shipped"
+    notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         return (f"{self.label}: {self.measure} {self.estimate:.3f} "
@@ -107,5 +109,5 @@ def effect_of(rec: EvidenceRecord, origin: str = "shipped") -> StudyEffect:
         ethnicity_group=None if rec.ethnicity_group is None else rec.ethnicity_group.value,
         outcome=rec.outcome.value, comparator=rec.comparator, form=form, measure=measure,
         yi=yi, vi=vi, estimate=est, ci_lower=lo, ci_upper=hi, approximate=bool(es.approximate[0]),
-        adjusted=rec.adjusted, n=record_n(rec), origin=origin,
+        adjusted=rec.adjusted, n=record_n(rec), origin=origin, notes=list(es.notes),
     )
