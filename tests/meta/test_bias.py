@@ -256,3 +256,16 @@ def test_kendall_p_is_symmetric_in_sign(k, seed):
     a, b = kendall_test(x, y), kendall_test(x, -y)
     assert a.tau == pytest.approx(-b.tau, abs=1e-12)
     assert a.pvalue == pytest.approx(b.pvalue, rel=1e-12)
+
+
+def test_egger_exact_fit_is_undefined_not_noise():
+    """All effects equal: the WLS residuals are rounding noise, so t would be noise (R's lm
+    prints it); drivervte returns NaN and says why."""
+    res = fit_rma([0.2] * 5, [0.1, 0.2, 0.3, 0.1, 0.2], method="EE")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SmallSampleWarning)
+        eg = egger_test(res)
+        rk = rank_test(res)
+    assert math.isnan(eg.t) and math.isnan(eg.pvalue)
+    assert any("exactly" in w for w in eg.warnings)
+    assert math.isnan(rk.tau) and any("undefined" in w for w in rk.warnings)

@@ -267,3 +267,9 @@ def test_refits_keep_a_fixed_tau2():
     assert np.all(leave_one_out(res).tau2 == 0.1)
     assert np.all(cumulative(res).tau2[1:] == 0.1)
     assert np.all(influence(res).tau2_del == 0.1)
+
+
+def test_knha_exact_fit_is_an_input_error():
+    res = fit_rma([0.2] * 5, [0.1, 0.2, 0.3, 0.1, 0.2], method="EE", test="knha")
+    with pytest.raises(InputError, match="Knapp-Hartung factor is 0"):
+        influence(res)

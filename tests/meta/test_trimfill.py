@@ -183,3 +183,13 @@ def test_filled_model_keeps_settings():
     assert tf.k0 > 0
     assert tf.model.test == "knha" and tf.model.level == 90 and tf.model.tau2 == 0.05
     assert tf.df == tf.k_filled - 1
+
+
+@pytest.mark.parametrize("estimator", ["L0", "R0"])
+def test_equal_effects_give_k0_zero(estimator):
+    """Differences yi - b at rounding level carry no sign: nothing is missing."""
+    res = fit_rma([0.2] * 6, [0.1, 0.2, 0.3, 0.1, 0.2, 0.4], method="REML")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SmallSampleWarning)
+        tf = trimfill(res, estimator=estimator)
+    assert tf.k0 == 0 and tf.converged

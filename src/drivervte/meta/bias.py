@@ -222,9 +222,13 @@ def egger_test(res: MetaResult) -> EggerResult:
     with np.errstate(divide="ignore", invalid="ignore"):
         t = float(coef[p] / bse[p])
     pval = float(2 * stats.t.sf(abs(t), df)) if math.isfinite(t) else math.nan
-    if not np.all(bse > 0):
-        notes.append("the regression fits the data exactly (zero residual variance); the "
-                     "t statistic is undefined")
+    resid = yi - X @ coef
+    scale = max(1.0, float(np.max(np.abs(yi))))
+    if math.sqrt(float(np.sum(resid ** 2 / vi)) / df) <= 1e-10 * scale:
+        # an exact fit (e.g. all effects equal): R's lm reports noise; drivervte says so.
+        t, pval = math.nan, math.nan
+        notes.append("the regression fits the effects exactly (zero residual variance); "
+                     "the t statistic is undefined")
     alpha = _alpha(res.level)
     est = lo = hi = None
     if int_only:

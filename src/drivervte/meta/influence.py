@@ -313,6 +313,10 @@ def influence(res: MetaResult) -> InfluenceResult:
     """
     require_rma(res, "influence diagnostics")
     check_k(res, 2, "influence diagnostics")
+    if s2w_of(res) <= 0:
+        raise InputError("the Knapp-Hartung factor is 0 (the model fits the effects "
+                         "exactly), so Var(b) is 0 and the diagnostics are undefined; use "
+                         "test='z'", column="test")
     k = res.k
     yi, vi, tau2 = np.asarray(res.yi, float), np.asarray(res.vi, float), float(res.tau2)
     X = np.ones((k, 1)) if res.X is None else np.asarray(res.X, float)
@@ -350,6 +354,10 @@ def influence(res: MetaResult) -> InfluenceResult:
         b_i = np.atleast_1d(np.asarray(f.beta, float))
         vb_i = np.atleast_2d(np.asarray(f.vb, float))
         s2w = s2w_of(f)
+        if s2w <= 0:
+            notes[i] = ("the Knapp-Hartung factor of the refit is 0 (the other studies "
+                        "are fitted exactly); diagnostics undefined")
+            continue
         tau2_del[i], QE_del[i], s2w_del[i] = f.tau2, f.Q, s2w
         xi = X[i]
         delpred[i] = xi @ b_i

@@ -34,9 +34,11 @@ Differences from metafor, all deliberate: (i) the filled model keeps the origina
 ``test``, ``level``, fixed tau² and ``control`` (metafor 3.8 refits it with ``test="z"``
 and a 95% level unless these are passed through ``...``; the reference fixtures pass
 them); (ii) when ``R0`` finds no negative rank, metafor fails (``max`` of an empty set);
-here ``r* = 0``, i.e. ``k0 = k - 1``; (iii) non-convergence (k0 oscillating) and an
-undefined ``Q0`` (negative root argument) are reported with ``converged=False`` and a
-reason instead of an R error.
+here ``r*`` is the largest rank of a zero difference, or 0 (``k0 = k - 1``); (iii)
+differences ``yi - b`` below ``100 eps max(1, |b|)`` count as zero (no sign), as metafor
+does for residuals in ``influence``; this only matters for effects equal to the estimate
+up to rounding; (iv) non-convergence (k0 oscillating) and an undefined ``Q0`` (negative
+root argument) are reported with ``converged=False`` and a reason instead of an R error.
 
 References
 ----------
@@ -171,7 +173,10 @@ def _k0_step(yi_c: np.ndarray, k: int, estimator: str) -> tuple[float, float]:
     signed = np.sign(yi_c) * ranks
     if estimator == "R0":
         neg = -signed[signed < 0]
-        k0 = (k - (neg.max() if neg.size else 0.0)) - 1
+        if neg.size:
+            k0 = (k - neg.max()) - 1
+        else:  # no negative rank: the run of positive ranks starts after the last zero
+            k0 = (k - (ranks[signed == 0].max() if np.any(signed == 0) else 0.0)) - 1
         return k0, math.sqrt(2 * max(0.0, k0) + 2)
     Sr = float(signed[signed > 0].sum())
     if estimator == "L0":
@@ -249,7 +254,11 @@ def trimfill(res: MetaResult, side: str | None = None, estimator: str = "L0", *,
             converged, problem = False, f"the trimmed model could not be fitted: {out.problem}"
             break
         beta = float(out.fit.estimate)
-        est, se_k0 = _k0_step(ys - beta, k, estimator)
+        yc = ys - beta
+        # as metafor zeroes residuals below 100 eps (influence.rma.uni): a difference at
+        # rounding level has no sign (e.g. all effects equal).
+        yc[np.abs(yc) < 100 * np.finfo(float).eps * max(1.0, abs(beta))] = 0.0
+        est, se_k0 = _k0_step(yc, k, estimator)
         if math.isnan(est):
             converged, problem = False, ("the Q0 estimator is undefined for these data "
                                          "(negative argument of the square root)")
