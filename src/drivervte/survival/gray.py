@@ -67,6 +67,14 @@ class GrayTestResult(Result):
         )
 
 
+def _quad(T1: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """sum over t, k of T1[t, i, k] w[t, k] T1[t, j, k], as one matrix product (BLAS)."""
+    k1 = T1.shape[1]
+    left = (T1 * w[:, None, :]).transpose(1, 0, 2).reshape(k1, -1)
+    right = T1.transpose(1, 0, 2).reshape(k1, -1)
+    return left @ right.T
+
+
 def _stratum_score(
     t: np.ndarray, m: np.ndarray, g: np.ndarray, ng: int, rho: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -126,11 +134,11 @@ def _stratum_score(
             c += carry
             carry = c[-1]
             T1 = a - t4a[sl, None, :] * c
-            v2 += np.einsum("tik,tk->ik", T1, t4a[sl] * t3a[sl])
-            V += np.einsum("tik,tjk,tk->ij", T1, T1, t3a[sl])
+            v2 += (T1 * (t4a[sl] * t3a[sl])[:, None, :]).sum(axis=0)
+            V += _quad(T1, t3a[sl])
             T1 = t4b[sl, None, :] * c
-            v2 -= np.einsum("tik,tk->ik", T1, t4b[sl] * t3b[sl])
-            V += np.einsum("tik,tjk,tk->ij", T1, T1, t3b[sl])
+            v2 -= (T1 * (t4b[sl] * t3b[sl])[:, None, :]).sum(axis=0)
+            V += _quad(T1, t3b[sl])
     C = carry
     V += (C * v3) @ C.T + C @ v2.T + v2 @ C.T
     return score[:ng1], V
