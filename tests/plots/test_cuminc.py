@@ -159,3 +159,8 @@ def test_engine_result_adapter():
         assert f">{n_}<" in svg
     with pytest.raises(InputError, match="cause"):
         curves_from_result(res, cause=3)
+    gray = res.gray["1"]
+    text = html.unescape(svg)
+    assert f"Gray's test: χ² = {gray.statistic:.2f} (df = 1)" in text
+    svg2 = svg_of(cumulative_incidence_plot(res, cause=2, gray_test=False))
+    assert "Gray's test" not in html.unescape(svg2)

@@ -279,3 +279,24 @@ def test_square_sizes_compare_across_subgroups(make):
     sizes = {ln.get_gid(): ln.get_markersize() for ln in fig.axes[0].lines
              if (ln.get_gid() or "").startswith("forest-study-")}
     assert sizes["forest-study-3"] < sizes["forest-study-1"] / 3
+
+
+def test_not_estimable_row_and_overflowing_interval(make):
+    res = make([0.5, 0.7, 0.2, 0.1], [0.1, 0.1, 0.1, 1e6])
+    res.yi = np.array([0.5, np.nan, 0.2, 0.1])
+    svg = svg_of(forest_plot(res))
+    text = html.unescape(svg)
+    assert "not estimable" in text and "Study 2" in text
+    assert gids(svg, "forest-study-") == ["forest-study-1", "forest-study-3", "forest-study-4"]
+    # exp() of the huge interval overflows to inf / underflows to 0: arrows both ways
+    assert {"forest-arrow-4-left", "forest-arrow-4-right"} <= set(gids(svg, "forest-arrow-"))
+
+
+def test_missing_heterogeneity_numbers_print_na(make):
+    res = make([0.5, 0.7], [0.1, 0.1], I2=float("nan"), Q=float("nan"),
+               Q_pvalue=float("nan"), tau2=float("nan"), pi_lower=float("nan"),
+               pi_upper=float("nan"))
+    svg = svg_of(forest_plot(res))
+    text = html.unescape(svg)
+    assert "tau² = NA; I² = NA; Q = NA (df = 1), p = NA" in text
+    assert gids(svg, "forest-pi-") == []  # no finite prediction interval, none drawn

@@ -39,7 +39,7 @@ from matplotlib.transforms import blended_transform_factory
 from scipy import stats
 
 from drivervte.errors import InputError
-from drivervte.plots._format import level_fraction
+from drivervte.plots._format import fmt_pvalue, level_fraction
 from drivervte.plots._io import finish
 from drivervte.plots._style import FONT_SIZE, LINESTYLES, PALETTE, new_figure, style
 from drivervte.plots.forest import _text_width_in
@@ -212,6 +212,7 @@ def cumulative_incidence_plot(
     title: str | None = None,
     size: tuple[float, float] = (4.2, 2.8),
     cause: Any = None,
+    gray_test: bool = True,
     fmt: str | None = None,
 ) -> Figure:
     """Step curves of cumulative incidence by group, with CI bands and a number-at-risk table.
@@ -245,12 +246,21 @@ def cumulative_incidence_plot(
         Width and height of the plotting area in inches (margins and table are added).
     cause:
         With an engine result: the cause whose curves are drawn (default its first cause).
+    gray_test:
+        With an engine result that has Gray's test for that cause: print it in the lower
+        right corner of the plot.
     fmt:
         Force the file format of ``path``.
     """
+    note = None
     if hasattr(curves, "curves") and hasattr(curves, "causes"):  # engine result
         result = curves
         curves = curves_from_result(result, cause)
+        gray_res = (getattr(result, "gray", {}) or {}).get(
+            str(cause) if cause is not None else str(result.causes[0]))
+        if gray_test and gray_res is not None and np.isfinite(gray_res.pvalue):
+            note = (f"Gray's test: χ² = {gray_res.statistic:.2f} (df = {int(gray_res.df)}), "
+                    f"{fmt_pvalue(gray_res.pvalue)}")
         if at_risk is True:
             if times is None:
                 raise InputError("at_risk=True needs times", column="times")
@@ -288,7 +298,7 @@ def cumulative_incidence_plot(
     with style():
         fig = new_figure(fig_w, fig_h)
         ax = fig.add_axes((left / fig_w, bottom / fig_h, size[0] / fig_w, size[1] / fig_h))
-        ymax = 0.0
+        drawn: list[tuple[np.ndarray, np.ndarray]] = []  # (x, y) of everything plotted
         xmax = 0.0
         for j, (name, d) in enumerate(groups, start=1):
             color = PALETTE[(j - 1) % len(PALETTE)]
@@ -296,7 +306,7 @@ def cumulative_incidence_plot(
             t, f = _steps(d["time"], d["estimate"], d["end"])
             ax.step(t, f, where="post", color=color, ls=ls, lw=1.3, label=name,
                     gid=f"cif-curve-{j}", zorder=3)
-            ymax = max(ymax, float(f.max()))
+            drawn.append((t, f))
             xmax = max(xmax, float(t[-1]))
             band = _band(d, level, ci_method) if ci else None
             if band is not None:
@@ -305,17 +315,23 @@ def cumulative_incidence_plot(
                 _, hib = _steps(d["time"], hi, d["end"])
                 ax.fill_between(tb, lob, hib, step="post", color=color, alpha=0.15, lw=0,
                                 gid=f"cif-band-{j}", zorder=2)
-                ymax = max(ymax, float(np.nanmax(hib)))
+                drawn.append((tb, hib))
         if times is not None:  # the last time is the right end of the axis
             xmax = float(times[-1])
             ax.xaxis.set_major_locator(FixedLocator(times))
         ax.set_xlim(0, xmax * 1.02 if xmax > 0 else 1.0)
+        # y range from what is visible (up to xmax): the top 13% stays free for the note
+        ymax = max([float(np.nanmax(y[x <= xmax], initial=0.0)) for x, y in drawn] + [0.0])
         ax.set_ylim(*(ylim if ylim is not None else (0.0, min(1.0, max(ymax * 1.15, 0.05)))))
         if percent:
             ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         ax.legend(loc="upper left", handlelength=2.2)
+        if note:
+            ax.text(0.98, 0.98, note, transform=ax.transAxes, ha="right", va="top",
+                    fontsize=FONT_SIZE - 0.5, gid="cif-gray-test",
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0})
         if n_tab:
             _risk_table(fig, ax, at_risk, names, times, bottom, count_w)
         if title:
