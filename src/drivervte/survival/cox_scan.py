@@ -107,10 +107,9 @@ class CoxProblem:
         if center is None:
             center = (weights @ X) / weights.sum()
         # sorted, centred copy, column-major: every pass below runs down contiguous columns
-        X = np.asarray(X, dtype=float)
-        self.X = np.empty((n, self.p), order="F")
-        for j in range(self.p):
-            np.subtract(X[order, j], center[j], out=self.X[:, j])
+        # row gather first (one cache line per row), then a sequential transposing copy
+        self.X = np.asfortranarray(np.asarray(X, dtype=float)[order])
+        self.X -= center
         self.w = weights[order].astype(float)
         self.event = event[order]
         stop = stop[order]
