@@ -308,7 +308,11 @@ def rank_test(res: MetaResult, *, exact: bool = True) -> RankTestResult:
     wi = 1.0 / vi
     theta = float(np.sum(wi * yi) / np.sum(wi))
     vb = 1.0 / float(np.sum(wi))
-    ystar = (yi - theta) / np.sqrt(vi - vb)
+    dev = yi - theta
+    # differences at rounding level are 0 (as metafor zeroes residuals in influence()):
+    # otherwise equal effects would be ranked by floating-point noise.
+    dev[np.abs(dev) < 100 * np.finfo(float).eps * max(1.0, abs(theta))] = 0.0
+    ystar = dev / np.sqrt(vi - vb)
     kt = kendall_test(ystar, vi, exact=exact)
     if kt.ties and exact:
         notes.append("ties among the standardised effects or variances: the p-value uses "
