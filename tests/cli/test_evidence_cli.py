@@ -91,3 +91,13 @@ def test_correction_of_shipped_record_is_marked(tmp_path):
     lst = json.loads(runner.invoke(app, ["evidence", "list", "--json", "--db", db]).stdout)
     rows = [r for r in lst["records"] if r["id"] == "zer_2017_toronto_alk_vte"]
     assert len(rows) == 1 and rows[0]["supersedes_shipped"] and rows[0]["origin"] == "user"
+
+
+def test_add_refuses_other_sources_rather_than_dropping_them(tmp_path):
+    f = tmp_path / "o.yaml"
+    f.write_text(yaml.safe_dump({"records": [NEW], "other_sources": [
+        {"key": "k", "citation": "c", "reason": "r"}]}), encoding="utf-8")
+    db = tmp_path / "db.duckdb"
+    res = runner.invoke(app, ["evidence", "add", str(f), "--db", str(db)])
+    assert res.exit_code == 2 and "other_sources" in res.output
+    assert not db.exists()

@@ -88,6 +88,9 @@ def add_cmd(
 ) -> None:
     """Add or correct records: all validated first, then written in one transaction."""
     es = read_file(file)
+    if es.other_sources:
+        raise InputError("other_sources are documentation of the shipped file and are not "
+                         "stored; remove them from the file you add", column="other_sources")
     store = EvidenceStore(db)
     rep = store.add(es)
     if as_json:

@@ -165,10 +165,13 @@ def assess(gene: str, pool: PoolResult | None, stored: list[StoredRecord]) -> Ce
     weak_share = float(weights[weak].sum() / weights.sum()) if weights.sum() > 0 else 1.0
     domains: dict[str, dict[str, Any]] = {}
     rob = weak_share >= 0.5
+    mix = ", ".join(f"{n} {d}" for d, n in sorted(
+        {d or "design not stated": designs.count(d) for d in designs}.items(),
+        key=lambda kv: (-kv[1], kv[0])))
     domains["risk_of_bias"] = {
         "rating": "serious" if rob else "not serious",
-        "reason": f"{100 * weak_share:.0f}% of the weight from unadjusted/unstated-adjustment "
-                  "or case-control estimates"}
+        "reason": f"design mix: {mix}; {100 * weak_share:.0f}% of the weight from "
+                  "unadjusted/unstated-adjustment or case-control estimates"}
     pi_flag = pool.k >= 3 and _crosses(pil, piu) and not _crosses(lo, hi)
     incons = (i2 is not None and i2 >= 50) or pi_flag
     domains["inconsistency"] = {
@@ -184,7 +187,10 @@ def assess(gene: str, pool: PoolResult | None, stored: list[StoredRecord]) -> Ce
     domains["imprecision"] = {
         "rating": ["not serious", "serious", "very serious"][n_impr],
         "reason": (("CI crosses 1; " if ci_cross else "CI excludes 1; ")
-                   + f"N = {total_n} vs OIS = {_fmt_ois(ois)} (control risk {p0:.3f})")}
+                   + f"N = {total_n} vs OIS = {_fmt_ois(ois)} (control risk {p0:.3f})"
+                   + ("; k = 2 under Knapp-Hartung (t with 1 df) gives a very wide CI"
+                      if pool.k == 2 and pool.main is not None and pool.main.test == "knha"
+                      else ""))}
     large = (est >= 2 or est <= 0.5) and not ci_cross and not incons and n_impr == 0
     domains["large_effect"] = {"rating": "upgrade" if large else "none",
                                "reason": f"pooled {pool.measure} {est:.2f}"}
