@@ -137,3 +137,16 @@ def test_console_script(cohort_csv):
     out = json.loads(proc.stdout)
     assert set(out["groups"]) == {"0", "1"}
     assert 0 <= out["gray_test"]["1"]["pvalue"] <= 1
+
+
+def test_duckdb_table(cohort_csv, tmp_path):
+    import duckdb
+
+    db = tmp_path / "cohort.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute(f"CREATE TABLE pts AS SELECT * FROM read_csv_auto('{cohort_csv}')")
+    res = _run(db, "--table", "pts", "--time", "time", "--status", "status", "--json")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["cohort"]["n_used"] == 600
+    res = _run(db, "--time", "time", "--status", "status")
+    assert res.exit_code == 2 and "table" in res.stderr

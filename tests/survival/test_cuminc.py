@@ -205,3 +205,10 @@ def test_group_without_events_is_zero_until_its_last_follow_up():
     at = res.at([0, 4, 4.5])["b"]["1"]
     np.testing.assert_array_equal(at["estimate"][:2], [0.0, 0.0])
     assert np.isnan(at["estimate"][2])
+
+
+def test_n_at_risk_counts_follow_up_at_or_after_t():
+    res = cumulative_incidence([1, 2, 2, 3, 5], [1, 0, 2, 1, 0], group=["a", "a", "b", "b", "b"])
+    nr = res.n_at_risk([0, 2, 3, 6])
+    assert nr["a"].tolist() == [2, 1, 0, 0]
+    assert nr["b"].tolist() == [3, 3, 2, 0]
