@@ -193,3 +193,16 @@ def test_equal_effects_give_k0_zero(estimator):
         warnings.simplefilter("ignore", SmallSampleWarning)
         tf = trimfill(res, estimator=estimator)
     assert tf.k0 == 0 and tf.converged
+
+
+def test_filled_studies_carry_their_sample_sizes():
+    """metafor's ni.fill: the filled studies get the sample sizes of the mirrored ones
+    (needed to back-transform e.g. Freeman-Tukey proportions)."""
+    d = DATASETS["egger2001"]
+    ni = np.arange(len(d["yi"])) * 10.0 + 50
+    res = fit_rma(d["yi"], d["vi"], ni=ni)
+    tf = trimfill(res, side="right")
+    assert tf.k0 > 0 and len(tf.model.ni) == tf.k_filled
+    for y, v, n in zip(tf.filled_yi, tf.filled_vi, tf.model.ni[len(ni):], strict=True):
+        j = int(np.flatnonzero(np.isclose(np.asarray(d["vi"]), v))[0])
+        assert n == ni[j] and np.isfinite(y)

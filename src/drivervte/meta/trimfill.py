@@ -287,8 +287,12 @@ def trimfill(res: MetaResult, side: str | None = None, estimator: str = "L0", *,
         fill_yi = -fill if side == "right" else fill
         fill_vi = vs[k - k0:]
         labels = [f"Filled {i + 1}" for i in range(k0)]
+        ni = None
+        if res.ni is not None and len(res.ni) == k:
+            ni0 = np.asarray(res.ni, float)
+            ni = np.concatenate([ni0, ni0[ix][k - k0:]])  # as metafor's ni.fill
         out = refit(res, np.concatenate([yi0, fill_yi]), np.concatenate([vi0, fill_vi]),
-                    study=list(res.study) + labels, confint=True)
+                    study=list(res.study) + labels, ni=ni, confint=True)
         if not out.ok:
             raise InputError(f"the filled model could not be fitted: {out.problem}",
                              column="yi")
