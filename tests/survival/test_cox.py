@@ -29,7 +29,7 @@ def sim(n=300, seed=0, ties=True):
 
 def test_tiny_breslow_closed_form():
     """U(r) = 2 - r/(r+1) - 2r/(r+3) = 0  <=>  r^2 - 3r - 6 = 0, r = (3 + sqrt 33)/2."""
-    res = CoxPH(ties="breslow", eps=1e-12).fit(time=TINY_T, status=TINY_S, X=TINY_X).result_
+    res = CoxPH(ties="breslow", tol=1e-12).fit(time=TINY_T, status=TINY_S, X=TINY_X).result_
     r = (3 + np.sqrt(33)) / 2
     np.testing.assert_allclose(res.coef, [np.log(r)], rtol=1e-12)
     info = r / (r + 1) ** 2 + 2 * 3 * r / (r + 3) ** 2
@@ -41,7 +41,7 @@ def test_tiny_breslow_closed_form():
 
 def test_tiny_efron_closed_form():
     """Efron: U(r) = 2 - r/(r+1) - r/(r+3) - r/(r+5) (the survival validation vignette)."""
-    res = CoxPH(ties="efron", eps=1e-12).fit(time=TINY_T, status=TINY_S, X=TINY_X).result_
+    res = CoxPH(ties="efron", tol=1e-12).fit(time=TINY_T, status=TINY_S, X=TINY_X).result_
     r = optimize.brentq(lambda r: 2 - r / (r + 1) - r / (r + 3) - r / (r + 5), 1, 20, xtol=1e-15)
     np.testing.assert_allclose(res.coef, [np.log(r)], rtol=1e-10)
     info = r / (r + 1) ** 2 + 3 * r / (r + 3) ** 2 + 5 * r / (r + 5) ** 2
@@ -193,8 +193,8 @@ def test_input_errors_name_the_column(kwargs, column):
 def test_bad_options():
     with pytest.raises(InputError, match="ties"):
         CoxPH(ties="exact").fit(time=[1, 2], status=[1, 1], X=[[0], [1]])
-    with pytest.raises(InputError, match="eps"):
-        CoxPH(eps=0).fit(time=[1, 2], status=[1, 1], X=[[0], [1]])
+    with pytest.raises(InputError, match="tol"):
+        CoxPH(tol=0).fit(time=[1, 2], status=[1, 1], X=[[0], [1]])
 
 
 def test_dataframe_path_matches_arrays_and_reports_exclusions():

@@ -31,7 +31,7 @@ def fit_case(case: dict, eps: float = 1e-12, max_iter: int = 100) -> CoxPH:
     data = REF["datasets"][case["dataset"]]
     col = lambda name: None if name is None else np.asarray(data[name])  # noqa: E731
     X = np.column_stack([np.asarray(data[c], dtype=float) for c in case["covariates"]])
-    model = CoxPH(ties=case["ties"], robust=case["robust"], eps=eps, max_iter=max_iter)
+    model = CoxPH(ties=case["ties"], robust=case["robust"], tol=eps, max_iter=max_iter)
     return model.fit(
         time=col(case.get("time", "time")),
         status=col(case.get("status", "status")),

@@ -27,7 +27,7 @@ Unlike ``coxph``, non-integer case weights do not switch it on silently: pass
 ``robust=True`` for sampling (inverse-probability) weights.
 
 **Monotone likelihood** (e.g. no events in one group): ``coxph``'s test is applied: when the
-loglik converged but ``|U' V| > sqrt(eps) |beta|`` for a coefficient, it may be infinite
+loglik converged but ``|U' V| > sqrt(tol) |beta|`` for a coefficient, it may be infinite
 ("Loglik converged before variable ..."). Such coefficients are listed in ``infinite``,
 ``converged`` is False, their z, p and CI are NaN, and a ``ConvergenceWarning`` is issued.
 
@@ -144,9 +144,9 @@ class CoxPH:
         ``"efron"`` (default, as ``coxph``) or ``"breslow"``.
     robust:
         Lin-Wei robust variance (always used when ``cluster`` is given).
-    max_iter, eps:
+    max_iter, tol:
         Newton-Raphson limits, as ``coxph.control(iter.max=, eps=)``: stop when the relative
-        change of the log partial likelihood is ``<= eps``. Defaults are coxph's (20, 1e-9).
+        change of the log partial likelihood is ``<= tol``. Defaults are coxph's (20, 1e-9).
     level:
         Confidence level of the hazard-ratio intervals.
 
@@ -164,13 +164,13 @@ class CoxPH:
         ties: str = "efron",
         robust: bool = False,
         max_iter: int = 20,
-        eps: float = 1e-9,
+        tol: float = 1e-9,
         level: float = 0.95,
     ) -> None:
         self.ties = ties
         self.robust = robust
         self.max_iter = max_iter
-        self.eps = eps
+        self.tol = tol
         self.level = level
 
     # -------------------------------------------------------------- validation
@@ -179,8 +179,8 @@ class CoxPH:
             raise InputError("ties must be 'efron' or 'breslow'", column="ties")
         if not (isinstance(self.max_iter, (int, np.integer)) and self.max_iter >= 0):
             raise InputError("max_iter must be a non-negative integer", column="max_iter")
-        if not (0 < self.eps < 1):
-            raise InputError("eps must be in (0, 1)", column="eps")
+        if not (0 < self.tol < 1):
+            raise InputError("tol must be in (0, 1)", column="tol")
         if not (0 < self.level < 1):
             raise InputError("level must be in (0, 1)", column="level")
 
@@ -360,7 +360,7 @@ class CoxPH:
         means = _check_design(Xa, names, w)
         problem = CoxProblem(t, event, Xa, w, st, e, self.ties, center=means)
         try:
-            fit = newton_cox(problem, np.zeros(p), max_iter=self.max_iter, eps=self.eps)
+            fit = newton_cox(problem, np.zeros(p), max_iter=self.max_iter, eps=self.tol)
         except np.linalg.LinAlgError as exc:
             raise InputError(
                 f"the model cannot be fitted: {exc}; check for covariates with "
@@ -382,7 +382,7 @@ class CoxPH:
         var_naive = 0.5 * (var_naive + var_naive.T)
         beta = fit.beta
         converged = fit.converged
-        toler_inf = np.sqrt(self.eps)
+        toler_inf = np.sqrt(self.tol)
         infs = np.abs(fit.score @ var_naive)
         if not fit.converged:
             notes.append(
@@ -392,7 +392,7 @@ class CoxPH:
             flagged = ~np.isfinite(infs) | (np.abs(beta) > 20)
         else:
             flagged = ~np.isfinite(fit.score) | (
-                (infs > self.eps) & (infs > toler_inf * np.abs(beta))
+                (infs > self.tol) & (infs > toler_inf * np.abs(beta))
             )
         for j in np.flatnonzero(flagged):
             infinite.append(names[j])
