@@ -315,14 +315,15 @@ def prepare_cohort(
         known = np.isin(s, [0, *cause_list])
         bad = ok & ~known
         if bad.any():
-            codes = sorted({int(v) for v in s[bad]})
+            codes = [int(v) for v in np.unique(s[bad])]
             raise InputError(
                 f"unknown status codes {codes}; expected 0 (censored) or one of {cause_list}",
                 column=status,
                 rows=np.flatnonzero(bad),
             )
     else:
-        cause_list = sorted({int(v) for v in s[ok] if v > 0})
+        present = np.unique(s[ok])
+        cause_list = [int(v) for v in present[present > 0]]
 
     # 3. entry times
     e = None
