@@ -142,6 +142,7 @@ class CumIncCurve:
 
         Right-continuous step; 0 before the first event; NaN after ``max_time``.
         """
+        times = np.asarray(times, dtype=float)
         idx = np.searchsorted(self.times, times, side="right") - 1
         est = np.where(idx >= 0, self.estimate[np.maximum(idx, 0)] if self.times.size else 0, 0.0)
         var = np.where(idx >= 0, self.variance[np.maximum(idx, 0)] if self.times.size else 0, 0.0)
