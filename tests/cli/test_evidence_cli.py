@@ -101,3 +101,12 @@ def test_add_refuses_other_sources_rather_than_dropping_them(tmp_path):
     res = runner.invoke(app, ["evidence", "add", str(f), "--db", str(db)])
     assert res.exit_code == 2 and "other_sources" in res.output
     assert not db.exists()
+
+
+def test_validate_the_shipped_file_itself():
+    from importlib import resources
+
+    path = resources.files("drivervte").joinpath("data", "evidence.yaml")
+    res = runner.invoke(app, ["evidence", "validate", str(path), "--json"])
+    assert res.exit_code == 0, res.output
+    assert len(json.loads(res.stdout)["records"]) >= 40

@@ -8,6 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from drivervte.errors import InputError
 from drivervte.evidence.load import read_file
@@ -173,3 +175,25 @@ def test_stored_record_that_no_longer_validates_is_named(tmp_path):
     con.close()
     with pytest.raises(InputError, match=NEW["id"]):
         EvidenceStore(db).records()
+
+
+@settings(max_examples=8, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batches=st.lists(st.lists(st.sampled_from(["a", "b", "c", "d"]), min_size=1,
+                                 max_size=3, unique=True), min_size=1, max_size=3))
+def test_sequences_of_adds_keep_one_row_per_id(tmp_path, batches):
+    """Any sequence of adds: shipped + distinct user ids, the last version of each wins."""
+    import uuid
+
+    db = tmp_path / f"{uuid.uuid4().hex}.duckdb"
+    store = EvidenceStore(db)
+    last: dict[str, float] = {}
+    for b, batch in enumerate(batches):
+        recs = [{**NEW, "id": f"seq_{x}", "study": f"seq_{x}", "estimate": 1.5 + b / 10}
+                for x in batch]
+        store.add(read_file(write_yaml(tmp_path / f"{uuid.uuid4().hex}.yaml", recs)))
+        last.update({f"seq_{x}": 1.5 + b / 10 for x in batch})
+    recs = EvidenceStore(db).records()
+    assert len(recs) == len(store.shipped.records) + len(last)
+    got = {s.record.id: s.record.estimate for s in recs if s.origin == "user"}
+    assert got == pytest.approx(last)
