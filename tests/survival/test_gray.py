@@ -101,3 +101,18 @@ def test_blocked_accumulation_matches_cmprsk(case, monkeypatch):
         res = gray_test(inp["time"], inp["status"], inp["group"], cause=int(cause),
                         strata=inp.get("strata"), rho=case["rho"], cencode=case["cencode"])  # fmt: skip
         assert res.statistic == pytest.approx(stat, rel=RTOL_EXACT)
+
+
+@settings(max_examples=40, deadline=None)
+@given(grouped(), st.floats(0, 2))
+def test_identical_groups_give_zero_statistic(data, rho):
+    t, s, _ = data
+    if not np.any(s == 1):
+        s[0] = 1
+    tt, ss = np.concatenate([t, t]), np.concatenate([s, s])
+    g = np.array(["a"] * len(t) + ["b"] * len(t))
+    res = gray_test(tt, ss, g, cause=1, rho=rho)
+    np.testing.assert_allclose(res.score, 0.0, atol=1e-12)
+    if not np.isnan(res.statistic):
+        assert res.statistic == pytest.approx(0.0, abs=1e-12)
+        assert res.pvalue == pytest.approx(1.0, abs=1e-9)
