@@ -39,7 +39,8 @@ def padded():
 
 def test_fixture_has_the_hard_draws():
     names = {c["name"] for c in CASES}
-    assert {"all_equal_yi", "extreme_vi_ratio", "k2", "k1", "tiny_vi"} <= names
+    assert {"all_equal_yi", "extreme_vi_ratio", "k2", "k1", "tiny_vi", "fisher_slow",
+            "fisher_2cycle"} <= names
     assert sum(n.startswith("sim") for n in names) == 200
 
 
@@ -49,29 +50,51 @@ def test_fixture_has_the_hard_draws():
                                          ("EE", RTOL_EXACT)])
 def test_batch_matches_single_rma_uni(method, rtol):
     Y, V = padded()
-    res = fit_batch(Y, V, method=method)
-    assert res.converged.all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        res = fit_batch(Y, V, method=method)
+    # where rma.uni stops with an error, the column fails (and only there)
+    r_failed = np.array(["error" in c["output"][method] for c in CASES])
+    assert (~res.converged).tolist() == r_failed.tolist()
+    assert r_failed.sum() == (2 if method == "REML" else 0)
     for ours, r in KEYS:
-        want = np.array([rnum(c["output"][method][r]) for c in CASES])
+        want = np.array([np.nan if f else rnum(c["output"][method][r])
+                         for c, f in zip(CASES, r_failed, strict=True)])
         got = getattr(res, ours)
         np.testing.assert_allclose(got, want, rtol=rtol, atol=ATOL_ZERO, equal_nan=True,
                                    err_msg=f"{method} {ours}")
     assert res.k.tolist() == [len(np.atleast_1d(c["yi"])) for c in CASES]
 
 
+def test_fallback_matches_metafor_with_halved_steps_where_fisher_scoring_fails():
+    Y, V = padded()
+    res = fit_batch(Y, V, fallback=True)
+    assert res.converged.all()
+    for j, c in enumerate(CASES):
+        if "REML_stepadj" in c["output"]:
+            ref = c["output"]["REML_stepadj"]
+            # metafor iterated with threshold 1e-12; ours is the exact root
+            assert res.tau2[j] == pytest.approx(ref["tau2"], rel=1e-9)
+            assert res.estimate[j] == pytest.approx(ref["beta"], rel=1e-9)
+            assert res.se[j] == pytest.approx(ref["se"], rel=1e-9)
+            assert "exact root" in res.reason[j]
+
+
 def test_max_relative_difference_reml_tau2_is_tiny():
     Y, V = padded()
-    res = fit_batch(Y, V)
-    want = np.array([rnum(c["output"]["REML"]["tau2"]) for c in CASES])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        res = fit_batch(Y, V)
+    want = np.array([rnum(c["output"]["REML"].get("tau2")) for c in CASES])
     pos = want > 1e-8
     assert np.max(np.abs(res.tau2[pos] / want[pos] - 1)) < 1e-9
 
 
 def test_column_order_and_batching_do_not_matter():
     Y, V = padded()
-    full = fit_batch(Y, V)
+    full = fit_batch(Y, V, fallback=True)
     perm = np.random.default_rng(3).permutation(Y.shape[1])
-    shuffled = fit_batch(Y[:, perm], V[:, perm])
+    shuffled = fit_batch(Y[:, perm], V[:, perm], fallback=True)
     np.testing.assert_array_equal(shuffled.tau2, full.tau2[perm])
     single = fit_batch(Y[:, 7], V[:, 7])
     assert single.tau2[0] == full.tau2[7] and single.iterations[0] == full.iterations[7]
@@ -138,8 +161,12 @@ def test_tau2_nonnegative_and_shift_invariant(k, seed, shift):
 def test_reml_exact_agrees_with_tightly_iterated_fisher_scoring():
     Y, V = padded()
     exact = reml_tau2_exact(Y, V)
-    tight = fit_batch(Y, V, threshold=1e-12, maxiter=10_000, ll0check=False)
-    np.testing.assert_allclose(exact, tight.tau2, rtol=1e-8, atol=1e-10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        tight = fit_batch(Y, V, threshold=1e-12, maxiter=10_000, ll0check=False)
+    ok = tight.converged  # the 2-cycle draw never converges with full steps
+    assert ok.sum() >= len(CASES) - 1
+    np.testing.assert_allclose(exact[ok], tight.tau2[ok], rtol=1e-8, atol=1e-10)
 
 
 def test_fallback_fills_columns_where_fisher_scoring_stalls():
@@ -164,9 +191,10 @@ def test_exact_mode_matches_reml_tau2_exact_and_metafor_within_its_stopping_rule
     ex = fit_batch(Y, V, exact=True)
     np.testing.assert_array_equal(ex.tau2, reml_tau2_exact(Y, V))
     assert (ex.iterations == 0).all() and ex.converged.all()
-    want = np.array([rnum(c["output"]["REML"]["tau2"]) for c in CASES])
+    want = np.array([rnum(c["output"]["REML"].get("tau2")) for c in CASES])
+    ok = np.isfinite(want)
     # metafor stops when a Fisher step moves tau2 by <= 1e-5
-    np.testing.assert_allclose(ex.tau2, want, rtol=0, atol=1e-4)
+    np.testing.assert_allclose(ex.tau2[ok], want[ok], rtol=0, atol=1e-4)
 
 
 def test_reml_exact_is_the_root_found_by_brentq():
