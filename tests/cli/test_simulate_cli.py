@@ -50,4 +50,3 @@ def test_bad_input_exit_2_nothing_written(tmp_path, args, needle):
     assert res.exit_code == 2
     assert needle in res.stderr
     assert list(tmp_path.iterdir()) == []
-

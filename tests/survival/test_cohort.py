@@ -48,7 +48,9 @@ def test_prepare_basic(df):
 def test_time_zero_kept_by_default_excluded_or_error_on_request(df):
     assert prepare_cohort(df, time="t", status="s").time.min() == 0.0
     c = prepare_cohort(df, time="t", status="s", zero_time="exclude")
-    assert c.n == 5 and c.excluded == [{"row": 2, "reason": "follow-up time 0 (zero_time='exclude')"}]
+    assert c.n == 5 and c.excluded == [
+        {"row": 2, "reason": "follow-up time 0 (zero_time='exclude')"}
+    ]
     with pytest.raises(InputError) as exc:
         prepare_cohort(df, time="t", status="s", zero_time="error")
     assert exc.value.rows == [2]
@@ -197,8 +199,7 @@ def test_dates_rules():
         ({"vte": ["2020-04-01", None, None, None, None]}, "vte", [0]),  # after death
         ({"death": [None, "2020-07-01", None, None, None]}, "death", [1]),  # after last f-up
         ({"last": ["2020-06-01", "2020-06-01", "2020-06-01", None, "2020-02-01"]}, "last", [3]),
-        ({"dx": ["2020-01-01", "not a date", "2020-01-01", "2020-01-01", "2020-01-01"]}, "dx",
-         [1]),
+        ({"dx": ["2020-01-01", "not a date", "2020-01-01", "2020-01-01", "2020-01-01"]}, "dx", [1]),
     ],
 )
 def test_dates_errors(change, column, rows):

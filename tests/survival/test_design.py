@@ -44,8 +44,8 @@ def test_reference_level_and_categorical_numeric():
 def test_pandas_categorical_keeps_declared_order():
     s = pd.Categorical(["b", "c", "a", "b"], categories=["c", "b", "a"])
     X, names = design_matrix(pd.DataFrame({"x": s}), ["x"])
-    assert names == ["x[T.b]", "x[T.a]"]
-    np.testing.assert_array_equal(X, [[1, 0], [0, 0], [0, 1], [1, 0]])  # reference "c", the first declared level (as R)
+    assert names == ["x[T.b]", "x[T.a]"]  # reference "c", the first declared level (as R)
+    np.testing.assert_array_equal(X, [[1, 0], [0, 0], [0, 1], [1, 0]])
 
 
 def test_numbers_as_text_are_numeric():
