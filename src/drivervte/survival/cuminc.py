@@ -314,7 +314,8 @@ def cumulative_incidence(
     level: confidence level of the pointwise intervals.
 
     Groups and causes are ordered as R factors of their values (sorted; numbers
-    numerically). Curves are computed for every cause in every group (zero where a group
+    numerically; text by code point, where R's ``factor`` follows the locale's collation, so
+    mixed-case labels may be listed in another order; no number changes). Curves are computed for every cause in every group (zero where a group
     has no event of that cause).
 
     Examples
