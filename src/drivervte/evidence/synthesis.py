@@ -101,7 +101,7 @@ class PoolResult(Result):
 
     ``to_dict()`` keys: ``key, gene, comparator_family, outcome, family, measure, k,
     studies [StudyEffect], main (MetaResult dict or null for k = 1), sensitivity {name:
-    {description, record_ids, fit}}, subgroups [PoolSubgroups], leave_one_out (list or
+    {description, record_ids, notes, fit}}, subgroups [PoolSubgroups], leave_one_out (list or
     null), small_study (text), small_study_tests ({egger, begg, trimfill} for k >= 10, else
     null), notes``.
     """
@@ -156,6 +156,7 @@ class PoolResult(Result):
             "main": None if self.main is None else self.main.to_dict(),
             "sensitivity": {name: {"description": v["description"],
                                    "record_ids": v["record_ids"],
+                                   "notes": list(v.get("notes", [])),
                                    "fit": None if v["fit"] is None else v["fit"].to_dict()}
                             for name, v in sorted(self.sensitivity.items())},
             "subgroups": [g.to_dict() for g in self.subgroups],
