@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from drivervte.errors import ConvergenceWarning, InputError
+from drivervte.errors import ConvergenceError, ConvergenceWarning, InputError
 from drivervte.meta.result import MetaResult
 
 __all__ = ["RefitOutcome", "check_k", "is_mh_peto", "refit", "require_rma"]
@@ -103,8 +103,10 @@ def refit(res: MetaResult, yi, vi, X=None, *, study=None, method: str | None = N
                 tau2=kw["tau2"] if keep_tau2 else None, study=study, measure=res.measure,
                 ni=ni, control=kw["control"], confint=confint,
             )
-        except InputError as exc:
-            return RefitOutcome(None, problem=str(exc))
+        except (InputError, ConvergenceError, np.linalg.LinAlgError) as exc:
+            # metafor wraps each refit in try() and reports NA; so do we, with the reason.
+            return RefitOutcome(None, problem=f"{type(exc).__name__}: {exc}"
+                                if not isinstance(exc, InputError) else str(exc))
     notes = [str(w.message) for w in caught if not issubclass(w.category, ConvergenceWarning)]
     if not fit.converged:
         return RefitOutcome(fit, problem="the refit did not converge", notes=notes)
