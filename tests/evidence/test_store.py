@@ -197,3 +197,16 @@ def test_sequences_of_adds_keep_one_row_per_id(tmp_path, batches):
     assert len(recs) == len(store.shipped.records) + len(last)
     got = {s.record.id: s.record.estimate for s in recs if s.origin == "user"}
     assert got == pytest.approx(last)
+
+
+def test_csv_quoted_multiline_note_and_sources_column(tmp_path):
+    p = tmp_path / "m.csv"
+    p.write_text(
+        "id,study,authors,gene,comparator,outcome,measure,estimate,ci_lower,ci_upper,sources,"
+        "quality_note\n"
+        'm1,m,M A,EGFR,negative,VTE,HR,0.8,0.5,1.3,'
+        '"estimate:primary_abstract;ci_lower:primary_abstract;ci_upper:primary_abstract",'
+        '"line one\nline two"\n', encoding="utf-8")
+    (r,) = read_file(p).records
+    assert r.quality_note == "line one\nline two" and r.form == "ratio_ci"
+    assert r.sources["ci_upper"].value == "primary_abstract"

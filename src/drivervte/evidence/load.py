@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import io
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -166,7 +167,7 @@ def read_file(path: str | Path) -> EvidenceSet:
             raise InputError(f"{path.name} is not valid YAML: {exc}") from None
         return parse_mapping(doc, complete=False)
     if suffix == ".csv":
-        rows = list(csv.DictReader(text.splitlines()))
+        rows = list(csv.DictReader(io.StringIO(text, newline="")))
         if not rows:
             raise InputError(f"{path.name} has no data rows")
         records = [validate_record(_csv_row(r), position=i) for i, r in enumerate(rows)]
