@@ -156,7 +156,7 @@ def cohorts(draw):
     return np.array(t, float), np.array(s)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(cohorts())
 def test_cifs_and_survival_sum_to_one(data):
     t, s = data

@@ -74,7 +74,7 @@ def grouped(draw):
     return np.array(t, float), np.array(s), np.array(g)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(grouped())
 def test_invariant_to_group_labels_and_order(data):
     t, s, g = data
@@ -103,7 +103,7 @@ def test_blocked_accumulation_matches_cmprsk(case, monkeypatch):
         assert res.statistic == pytest.approx(stat, rel=RTOL_EXACT)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(grouped(), st.floats(0, 2))
 def test_identical_groups_give_zero_statistic(data, rho):
     t, s, _ = data
