@@ -156,7 +156,7 @@ def cohorts(draw):
     return np.array(t, float), np.array(s)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(cohorts())
 def test_cifs_and_survival_sum_to_one(data):
     t, s = data
@@ -175,7 +175,7 @@ def test_cifs_and_survival_sum_to_one(data):
         assert np.all(lo <= est + 1e-15) and np.all(est <= hi + 1e-15)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(cohorts(), st.randoms(use_true_random=False))
 def test_invariant_to_row_order(data, rnd):
     t, s = data
