@@ -45,7 +45,8 @@ class GeneSynthesis(Result):
 
     ``to_dict()`` keys: ``gene, k, measure, pooled (the headline pool's headline: estimate,
     ci/pi on the ratio and log scales, tau2, I2, record_ids...), studies_used [ids of
-    records in any pool], conclusion (text), certainty (Certainty), pools [PoolResult],
+    records in any pool], conclusion (text), other_pools [one-line summaries of the pools
+    besides the headline one], certainty (Certainty), pools [PoolResult],
     incidence [IncidenceResult], vote_count (VoteCount)``.
     """
 
@@ -63,6 +64,7 @@ class GeneSynthesis(Result):
             "gene": self.gene, "k": 0 if h is None else h["k"],
             "measure": None if h is None else h["measure"], "pooled": h,
             "studies_used": used, "conclusion": self.certainty.statement,
+            "other_pools": [p.summary() for p in self.pools if p is not self.headline],
             "certainty": self.certainty.to_dict(),
             "pools": [p.to_dict() for p in self.pools],
             "incidence": [i.to_dict() for i in self.incidence],
