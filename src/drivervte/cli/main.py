@@ -24,6 +24,7 @@ app = typer.Typer(
 # One line per command module; each defines register(app: typer.Typer) -> None.
 _COMMAND_MODULES: list[str] = [
     "drivervte.cli.meta",
+    "drivervte.cli.risk",
     "drivervte.cli.evidence",
     "drivervte.cli.review",
     "drivervte.cli.cuminc",
