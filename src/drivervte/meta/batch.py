@@ -178,7 +178,12 @@ def _reml_ll(y, v, m, tau2):
 
 
 def _reml(y, v, m, kk, threshold, maxiter, stepadj):
-    """Fisher scoring for all columns of (y, v, m); returns tau2, iterations, converged."""
+    """Fisher scoring for all columns of (y, v, m); returns tau2, iterations, converged.
+
+    Columns stop individually; the working arrays are compacted to the still-active
+    columns only when fewer than half of them remain, so most steps do no gathering.
+    Absent cells get ``v = inf`` (weight exactly 0), so no mask enters the loop.
+    """
     B = y.shape[1]
     ybar = (y * m).sum(0) / kk
     rss = (m * (y - ybar) ** 2).sum(0)
@@ -186,30 +191,40 @@ def _reml(y, v, m, kk, threshold, maxiter, stepadj):
     tau2 = np.maximum(0.0, (rss - tr_pv) / (kk - 1))
     it = np.zeros(B, dtype=int)
     conv = np.ones(B, dtype=bool)
-    active = np.arange(B)
-    while active.size:
-        ya, va, ma, ta = y[:, active], v[:, active], m[:, active], tau2[active]
-        w = ma / (va + ta)
+    idx = np.arange(B)  # columns held in the working arrays
+    yw = y
+    vw = np.where(m > 0, v, np.inf)
+    live = np.ones(B, dtype=bool)  # still iterating, over the working columns
+    tw = tau2.copy()
+    while live.any():
+        if live.sum() < 0.5 * idx.size:
+            tau2[idx] = tw
+            keep = np.flatnonzero(live)
+            idx, yw, vw, tw, live = idx[keep], yw[:, keep], vw[:, keep], tw[keep], live[keep]
+        w = 1.0 / (vw + tw)
         s1 = w.sum(0)
         w2 = w * w
         s2 = w2.sum(0)
         s3 = (w2 * w).sum(0)
-        mu = (w * ya).sum(0) / s1
-        ypy = (w2 * (ya - mu) ** 2).sum(0)
+        mu = (w * yw).sum(0) / s1
+        d = yw - mu
+        ypy = (w2 * (d * d)).sum(0)
         r = s2 / s1
         tr_p = s1 - r
         tr_pp = s2 - 2 * s3 / s1 + r * r
         with np.errstate(invalid="ignore", divide="ignore"):
             adj = (ypy - tr_p) / tr_pp * stepadj
         adj = np.where(np.isnan(adj), 0.0, adj)
-        adj = _halve(ta, adj)
-        new = ta + adj
-        change = np.abs(ta - new)
-        tau2[active] = new
-        it[active] += 1
-        over = it[active] > maxiter
-        conv[active[over]] = False
-        active = active[~over & (change > threshold)]
+        adj = _halve(tw, adj)
+        new = tw + adj
+        change = np.abs(tw - new)
+        tw = np.where(live, new, tw)
+        li = idx[live]
+        it[li] += 1
+        over = live & (it[idx] > maxiter)
+        conv[idx[over]] = False
+        live = live & ~over & (change > threshold)
+    tau2[idx] = tw
     return tau2, it, conv
 
 
