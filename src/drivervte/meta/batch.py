@@ -414,7 +414,7 @@ def fit_batch(
         tau2[multi], iters[multi] = t, it
         conv[multi] = cv
         if ll0check:
-            ok = multi[cv]
+            ok = multi[cv & (tau2[multi] > threshold)]  # only these can be reset
             if ok.size:
                 ll0 = _reml_ll(y0[:, ok], v0[:, ok], m[:, ok], 0.0)
                 ll = _reml_ll(y0[:, ok], v0[:, ok], m[:, ok], tau2[ok])
