@@ -298,3 +298,28 @@ def test_degenerate_inputs_follow_metafor_without_floating_point_warnings(kw):
 def test_vanishing_variances_are_rejected():
     with pytest.raises(InputError, match="1e-100"):
         fit_rma([0.1, 0.2, 0.3], [1e-300] * 3)
+
+
+def test_predict_fitted_values_and_dataframe_design():
+    import pandas as pd
+
+    ds = REF["datasets"]["bcg"]
+    des = REF["designs"]["bcg/ablat"]
+    X = pd.DataFrame(des["X"], columns=["intrcpt", "ablat"])
+    r = fit_rma(ds["yi"], ds["vi"], X)
+    assert r.moderators.names == ["intrcpt", "ablat"]
+    fitted = predict(r)
+    np.testing.assert_allclose(fitted.pred, X.to_numpy() @ r.moderators.coef, rtol=1e-12)
+    assert len(fitted.pred) == r.k
+    one = predict(r, 30.0)
+    assert one.pred[0] == pytest.approx(r.moderators.coef @ [1, 30.0], rel=1e-12)
+    assert one.pi_lower[0] < one.ci_lower[0] < one.pred[0] < one.ci_upper[0] < one.pi_upper[0]
+    with pytest.raises(InputError, match="newmods"):
+        predict(r, [[1.0, 2.0]])
+    # intercept-only model: predict() is the pooled estimate with its PI
+    r0 = fit_rma(ds["yi"], ds["vi"])
+    p0 = predict(r0)
+    assert p0.pred[0] == pytest.approx(r0.estimate) and p0.pi_upper[0] == pytest.approx(
+        r0.pi_upper)
+    p90 = predict(r0, level=90)
+    assert p90.ci_upper[0] < p0.ci_upper[0]

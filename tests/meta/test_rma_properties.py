@@ -47,7 +47,8 @@ def fit(yi, vi, **kw):
 
 def summary(r):
     return np.array([r.estimate, r.se, r.tau2, r.Q, r.I2, r.H2, r.ci_lower, r.ci_upper,
-                     r.pvalue], float)
+                     r.pvalue, r.pi_lower, r.pi_upper, r.statistic,
+                     np.nan if r.se_tau2 is None else r.se_tau2], float)
 
 
 def near(a, b, scale):

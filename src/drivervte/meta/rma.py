@@ -131,7 +131,8 @@ def fit_rma(
     control : dict, optional
         Iteration settings, see :data:`drivervte.meta.tau2.DEFAULT_CONTROL`.
     mod_names : list of str, optional
-        Names of the columns of ``X`` (default ``intrcpt`` for a ones column, else ``X1``..).
+        Names of the columns of ``X`` (default: a DataFrame's column names, else
+        ``intrcpt`` for a ones column and ``X1``, ``X2``, ...).
     confint : bool
         Compute the Q-profile CI for tau², I², H² (random-effects models, k > p).
 
@@ -161,6 +162,8 @@ def fit_rma(
         X = np.ones((k, 1))
         names = ["intrcpt"]
     else:
+        if mod_names is None and hasattr(X, "columns"):
+            mod_names = [str(c) for c in X.columns]
         X, names = check_design(X, k, mod_names)
     p = X.shape[1]
     icol = intercept_columns(X)
