@@ -95,3 +95,18 @@ def test_svg_identical_across_processes(tmp_path):
                        timeout=120)
         outs.append(out.read_bytes())
     assert outs[0] == outs[1] and len(outs[0]) > 10_000
+
+
+def test_id_prefix_makes_ids_unique_and_keeps_references(vte_result):
+    import re
+
+    plain = figure_to_svg(forest_plot(vte_result))
+    svg = figure_to_svg(forest_plot(vte_result), id_prefix="fig2-")
+    ids = re.findall(r'\bid="([^"]+)"', svg)
+    assert ids and all(i.startswith("fig2-") for i in ids)
+    assert 'id="fig2-forest-study-1"' in svg
+    assert len(ids) == len(re.findall(r'\bid="([^"]+)"', plain))
+    refs = re.findall(r'href="#([^"]+)"', svg) + re.findall(r"url\(#([^)]+)\)", svg)
+    assert refs and set(refs) <= set(ids)  # every reference still resolves
+    with pytest.raises(InputError, match="id_prefix"):
+        figure_to_svg(forest_plot(vte_result), id_prefix="1 bad")

@@ -5,7 +5,7 @@ left open) and writes it when given a ``path``. SVG output is byte-identical for
 input; :func:`figure_to_svg` gives inline SVG text for HTML reports.
 """
 
-from drivervte.plots._io import figure_to_png, figure_to_svg, save_figure
+from drivervte.plots._io import close_figure, figure_to_png, figure_to_svg, save_figure
 from drivervte.plots.cuminc import (
     cif_confidence_band,
     cumulative_incidence_plot,
@@ -17,6 +17,7 @@ from drivervte.plots.funnel import funnel_plot
 
 __all__ = [
     "cif_confidence_band",
+    "close_figure",
     "cumulative_incidence_plot",
     "curves_from_result",
     "figure_to_png",

@@ -15,6 +15,7 @@ PNG files carry no software/date metadata either.
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 from matplotlib.figure import Figure
@@ -89,13 +90,16 @@ def save_figure(
     return out
 
 
-def figure_to_svg(fig: Figure, *, text_as_paths: bool = False, xml_header: bool = False) -> str:
+def figure_to_svg(fig: Figure, *, text_as_paths: bool = False, xml_header: bool = False,
+                  id_prefix: str | None = None) -> str:
     """The figure as SVG text, ready to inline in an HTML report.
 
     ``text_as_paths=False`` (default) keeps labels as ``<text>`` elements: searchable,
     selectable, a fraction of the size; the viewer's font stands in when DejaVu Sans is
     missing (the SVG names Arial/Helvetica fallbacks). ``xml_header=False`` drops the XML
-    declaration and DOCTYPE, which are not allowed inside HTML.
+    declaration and DOCTYPE, which are not allowed inside HTML. ``id_prefix`` (e.g.
+    ``"fig3-"``) is put in front of every element id and every reference to one, so several
+    figures inlined in one HTML page keep unique ids (``fig3-forest-study-1``).
     """
     buf = io.StringIO()
     with style(**{"svg.fonttype": "path" if text_as_paths else "none"}):
@@ -104,7 +108,22 @@ def figure_to_svg(fig: Figure, *, text_as_paths: bool = False, xml_header: bool 
     if not xml_header:
         start = text.find("<svg")
         text = text[start:] if start >= 0 else text
+    if id_prefix:
+        text = prefix_svg_ids(text, id_prefix)
     return text
+
+
+_ID_PREFIX_OK = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]*$")
+
+
+def prefix_svg_ids(svg: str, prefix: str) -> str:
+    """Prefix every ``id="..."`` and every ``#id`` reference (``href``, ``url(#...)``)."""
+    if not _ID_PREFIX_OK.match(prefix):
+        raise InputError("id_prefix must start with a letter and hold only letters, digits, "
+                         "'-', '_', '.', ':'", column="id_prefix")
+    svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', svg)
+    svg = re.sub(r'(href=")#([^"]+)"', lambda m: f'{m.group(1)}#{prefix}{m.group(2)}"', svg)
+    return re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m.group(1)})", svg)
 
 
 def figure_to_png(fig: Figure, *, dpi: float | None = None) -> bytes:
