@@ -265,6 +265,9 @@ def fit_rma(
         R2 = None
         if icol.any():
             R2 = _r2(yi, vi, X, icol, meth, t2, control, is_ee)
+            if R2 is not None and math.isnan(R2):
+                notes.append("R^2 is not available: the model without moderators could not "
+                             "be fitted")
         mods = ModeratorResult(
             names=list(names), coef=beta, se=se, statistic=stat, pvalue=pval,
             ci_lower=ci_lb, ci_upper=ci_ub, QM=QM, QM_df=QM_m, QM_pvalue=QMp, R2=R2,
@@ -272,9 +275,9 @@ def fit_rma(
         )
 
     weights = 100 * w / w.sum()
-    for n in notes:
-        if n.startswith("k = 1"):
-            _warnings.warn(n, UserWarning, stacklevel=2)
+    if k == 1:
+        _warnings.warn("; ".join(n for n in notes if n.startswith("k = 1")), UserWarning,
+                       stacklevel=2)
     return MetaResult(
         k=k, measure=measure, method=meth, test=test, level=float(level),
         estimate=float(beta[0]), se=float(se[0]), statistic=float(stat[0]),
