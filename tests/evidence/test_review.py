@@ -68,3 +68,18 @@ def test_evidence_table_in_seed_layout_with_corrections(tmp_path):
     assert [c["item"] for c in zer["corrections"]] == [5]
     items = {c["item"] for r in table for c in r["corrections"] if c["item"] is not None}
     assert items == set(range(1, 13))
+
+
+def test_conflicting_merged_records_are_refused(tmp_path):
+    import pytest
+
+    from drivervte.errors import InputError
+    from drivervte.evidence.schema import validate_record
+    from drivervte.evidence.store import StoredRecord
+
+    store = EvidenceStore(tmp_path / "x.duckdb")
+    recs = store.records()
+    hr = next(s.record for s in recs if s.record.id == "al_samkari_2020_alk_vte_hr")
+    twin = validate_record(hr.model_dump(mode="json") | {"id": "al_samkari_twin"})
+    with pytest.raises(InputError, match="same comparison"):
+        run_review([*recs, StoredRecord(twin, "user")])

@@ -6,14 +6,13 @@ PRISMA-style counts and the excluded records with their reasons: everything the 
 needs, as result dataclasses with ``to_dict()``.
 
 :func:`write_review` writes ``summary.json`` (sorted keys, no timestamps: the same data give
-byte-identical files) and a plain ``report.html`` **placeholder** (the full report with
-forest plots is built by :mod:`drivervte.report`, later).
+byte-identical files) and ``report.html``, the full report built by :mod:`drivervte.report`
+(inline SVG forest plots, the evidence table with corrections, methods).
 """
 
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import os
 import tempfile
@@ -24,7 +23,7 @@ from typing import Any
 
 from drivervte import DISCLAIMER, __version__
 from drivervte.evidence.certainty import Certainty, assess
-from drivervte.evidence.load import OtherSource, load_shipped
+from drivervte.evidence.load import OtherSource, check_records, load_shipped
 from drivervte.evidence.store import StoredRecord
 from drivervte.evidence.synthesis import (
     PoolResult,
@@ -226,9 +225,15 @@ def numbers_text(r) -> str:
 def run_review(stored: list[StoredRecord], options: SynthesisOptions | None = None, *,
                other_sources: list[OtherSource] | None = None,
                progress: Callable[[str], None] | None = None) -> ReviewSynthesis:
-    """Run the analysis plan of :mod:`drivervte.evidence.synthesis` on ``stored``."""
+    """Run the analysis plan of :mod:`drivervte.evidence.synthesis` on ``stored``.
+
+    Raises :class:`InputError` if the merged records double-count a comparison (see
+    :func:`drivervte.evidence.load.check_records`).
+    """
     opts = options or SynthesisOptions()
     step = progress or (lambda _msg: None)
+    # The merged set is checked again: a shipped update may conflict with older user records.
+    check_records([s.record for s in stored])
     step("comparative pools")
     pools = comparative_pools(stored, opts)
     out: dict[str, GeneSynthesis] = {}
@@ -251,22 +256,6 @@ def summary_json(review: ReviewSynthesis) -> str:
     return json.dumps(review.to_dict(), indent=2, sort_keys=True, allow_nan=False) + "\n"
 
 
-def _placeholder_html(review: ReviewSynthesis) -> str:
-    esc = html.escape
-    rows = []
-    for g in review.genes.values():
-        rows.append(f"<h2>{esc(g.gene)}</h2><p>{esc(g.certainty.statement)}</p><ul>")
-        rows += [f"<li>{esc(p.summary())}</li>" for p in g.pools]
-        rows.append("</ul>")
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            "<title>drivervte review (placeholder)</title></head><body>\n"
-            "<h1>Driver genes and VTE in NSCLC: review summary</h1>\n"
-            "<p><strong>Placeholder report.</strong> The full report (forest and funnel "
-            "plots, evidence table, methods) is not built yet; all numbers are in "
-            "summary.json.</p>\n" + "\n".join(rows)
-            + f"\n<p><small>{esc(DISCLAIMER)}</small></p>\n</body></html>\n")
-
-
 def _atomic_write(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
@@ -280,10 +269,12 @@ def _atomic_write(path: Path, text: str) -> None:
 
 
 def write_review(review: ReviewSynthesis, out_dir: str | Path) -> dict[str, Path]:
-    """Write ``summary.json`` and the placeholder ``report.html`` into ``out_dir``."""
+    """Write ``summary.json`` and ``report.html`` (:mod:`drivervte.report`) into ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"summary": out / "summary.json", "report": out / "report.html"}
     _atomic_write(paths["summary"], summary_json(review))
-    _atomic_write(paths["report"], _placeholder_html(review))
+    from drivervte.report import render_report
+
+    _atomic_write(paths["report"], render_report(review))
     return paths
