@@ -217,3 +217,12 @@ def test_reml_exact_is_the_root_found_by_brentq():
         while f(hi) > 0:
             hi *= 2
         assert ex[j] == pytest.approx(brentq(f, 0, hi, xtol=1e-15, rtol=1e-15), rel=1e-12)
+
+
+def test_docstring_example_runs():
+    import doctest
+
+    import drivervte.meta.batch as mod
+
+    result = doctest.testmod(mod)
+    assert result.attempted > 0 and result.failed == 0

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from numpy.typing import ArrayLike
 
 from drivervte.effects.sizes import EffectSizes
@@ -74,7 +75,8 @@ def escalc(
     loc = locals()
     for name in _ARGS:
         if loc[name] is not None:
-            given[name] = list(loc[name]) if not hasattr(loc[name], "__len__") else loc[name]
+            val = loc[name]
+            given[name] = [val] if np.ndim(val) == 0 and not isinstance(val, list) else val
     if study is not None:
         given["study"] = study
     lengths = {n: len(v) for n, v in given.items()}

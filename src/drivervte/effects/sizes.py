@@ -125,7 +125,8 @@ class EffectSizes(Result):
         for j in range(self.k):
             rows.append([
                 self.study[j], self.yi[j], self.vi[j], float(np.sqrt(self.vi[j])),
-                "" if self.ni is None else self.ni[j],
+                "" if self.ni is None else (int(self.ni[j]) if float(self.ni[j]).is_integer()
+                                            else self.ni[j]),
                 "approx" if self.approximate[j] else "",
             ])
         out = [format_table(

@@ -49,7 +49,7 @@ from drivervte.errors import InputError
 LOG_MEASURES = frozenset({"OR", "RR", "HR", "SHR", "IRR", "ROM", "PLN", "IRLN", "PETO"})
 #: Measures whose natural scale is a proportion.
 PROPORTION_MEASURES = frozenset({"PR", "PLO", "PFT", "PAS", "PLN"})
-#: Every measure :func:`back_transform` knows.
+#: Measures analysed on their natural scale (identity back-transformation).
 IDENTITY_MEASURES = frozenset({"PR", "RD", "GEN", "MD", "SMD", "ZCOR", "COR", "IR", "IRD"})
 
 
