@@ -16,6 +16,7 @@ Every drawn element carries an SVG id (``gid``) so tests and reports can find it
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -49,10 +50,13 @@ def _text_width_in(text: str, *, bold: bool = False, size: float = FONT_SIZE) ->
     """Width of ``text`` (longest line) in inches, measured with the figure font."""
     if not text:
         return 0.0
+    return max(_line_width_in(line, bold, size) for line in text.split("\n"))
+
+
+@lru_cache(maxsize=4096)
+def _line_width_in(line: str, bold: bool, size: float) -> float:
     fp = FontProperties(family=FONT_FAMILY, size=size, weight="bold" if bold else "normal")
-    widest = max(text_to_path.get_text_width_height_descent(line, fp, ismath=False)[0]
-                 for line in text.split("\n"))
-    return widest / 72.0
+    return text_to_path.get_text_width_height_descent(line, fp, ismath=False)[0] / 72.0
 
 
 def forest_plot(
