@@ -5,8 +5,8 @@ same starting values, the same truncation at ``tau2 >= 0`` and the same standard
 formula for ``se_tau2``. Iterative estimators run the same algorithm as metafor but, by
 default, to a far tighter stopping rule (metafor: ``threshold = 1e-5`` on the absolute
 change of tau²; here ``1e-12`` relative to the scale of the data), so agreement with R is
-limited by metafor's stopping rule. ``control={"threshold": 1e-5, "relative": False}``
-reproduces metafor's default stopping exactly.
+limited by metafor's stopping rule. ``control=METAFOR_DEFAULT_CONTROL`` reproduces
+metafor's default stopping exactly (whose tau² can be ~1e-4 relative from the maximum).
 
 Notation: ``k`` studies, ``p`` columns of the design matrix ``X``, ``W = diag(w)``,
 ``P = W - W X (X'WX)^-1 X'W`` and ``y_c = y - mean(y)`` (metafor centres ``y`` before
@@ -42,6 +42,7 @@ from drivervte.meta.regression import Proj, proj, qe_at
 
 __all__ = [
     "DEFAULT_CONTROL",
+    "METAFOR_DEFAULT_CONTROL",
     "TAU2_METHODS",
     "Proj",
     "Tau2Estimate",
@@ -82,6 +83,19 @@ DEFAULT_CONTROL: dict[str, Any] = {
     "ll0check": True,
     "tol": 1e-12,
     "fallback": True,
+}
+
+
+#: metafor's own stopping rule (``rma.uni`` defaults: ``threshold = 1e-5`` absolute,
+#: ``maxiter = 100``, no fallback). Pass as ``control=`` to reproduce metafor's default
+#: ML/REML/EB output to ~1e-9; note that metafor's default tau² is then up to ~2e-4
+#: (relative) away from the exact maximum for ordinary data sets (e.g. dat.bcg with
+#: ``mods = ~ ablat``, ML), which the default ``DEFAULT_CONTROL`` finds.
+METAFOR_DEFAULT_CONTROL: dict[str, Any] = {
+    "threshold": 1e-5,
+    "relative": False,
+    "maxiter": 100,
+    "fallback": False,
 }
 
 
