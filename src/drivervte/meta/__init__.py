@@ -8,6 +8,7 @@ Public API
 - :func:`subgroup_analysis` -- separate models per subgroup and the test for differences.
 - :func:`qprofile_ci` -- Q-profile confidence interval of tau², I², H².
 - :class:`MetaResult`, :class:`ModeratorResult` -- the shared results.
+- ``METAFOR_DEFAULT_CONTROL`` -- ``control=`` that reproduces metafor's default stopping.
 - ``rma_mh``, ``rma_peto`` (Mantel-Haenszel, Peto), ``leave_one_out``, ``cumulative``,
   ``influence``, ``egger_test``, ``rank_test``, ``trimfill``: loaded on first use from
   their modules.
@@ -23,6 +24,7 @@ from drivervte.meta.heterogeneity import Tau2CI, qprofile_ci
 from drivervte.meta.result import MetaResult, ModeratorResult
 from drivervte.meta.rma import Prediction, fit_rma, predict
 from drivervte.meta.subgroup import SubgroupResult, subgroup_analysis
+from drivervte.meta.tau2 import METAFOR_DEFAULT_CONTROL
 
 # Functions of the sibling modules, imported lazily so that importing drivervte.meta stays
 # cheap and does not depend on every module.
@@ -38,6 +40,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "METAFOR_DEFAULT_CONTROL",
     "MetaResult",
     "ModeratorResult",
     "Prediction",
