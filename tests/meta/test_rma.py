@@ -340,3 +340,14 @@ def test_metafor_default_stopping_is_coarse():
         close(ours.tau2, tight["output"]["tau2"], RTOL_ITER, c["id"])
         worst = max(worst, abs(c["output"]["tau2"] / tight["output"]["tau2"] - 1))
     assert 1e-5 < worst < 1e-3
+
+
+def test_intercept_column_is_moved_to_the_front():
+    ds = REF["datasets"]["bcg"]
+    X = np.array(REF["designs"]["bcg/ablat"]["X"])
+    a = fit_rma(ds["yi"], ds["vi"], X, mod_names=["intrcpt", "ablat"])
+    b = fit_rma(ds["yi"], ds["vi"], X[:, ::-1], mod_names=["ablat", "intrcpt"])
+    assert b.moderators.names == ["intrcpt", "ablat"]
+    np.testing.assert_allclose(b.moderators.coef, a.moderators.coef, rtol=1e-12)
+    assert b.estimate == pytest.approx(a.estimate, rel=1e-12)
+    assert b.moderators.QM == pytest.approx(a.moderators.QM, rel=1e-12)

@@ -80,3 +80,16 @@ def test_identical_subgroups_give_q_between_zero():
     yi = [0.1, 0.4, 0.1, 0.4]
     res = subgroup_analysis(yi, [0.1] * 4, ["a", "a", "b", "b"], method="DL")
     assert res.Q_between == pytest.approx(0, abs=1e-12) and res.Q_between_pvalue == 1
+
+
+def test_relabelling_and_reordering_do_not_change_the_test():
+    ds = REF["datasets"]["bcg"]
+    case = SG[0]
+    a = subgroup_analysis(ds["yi"], ds["vi"], case["groups_in"])
+    perm = np.arange(len(ds["yi"]))[::-1]
+    relabel = {"random": "z", "alternate": "a", "systematic": "m"}
+    b = subgroup_analysis(np.array(ds["yi"])[perm], np.array(ds["vi"])[perm],
+                          [relabel[case["groups_in"][i]] for i in perm])
+    assert b.Q_between == pytest.approx(a.Q_between, rel=1e-9)
+    assert b.common_tau2["QM"] == pytest.approx(a.common_tau2["QM"], rel=1e-9)
+    assert b.fits["z"].estimate == pytest.approx(a.fits["random"].estimate, rel=1e-9)

@@ -115,8 +115,8 @@ def fit_rma(
     X : array_like, shape (k, p), optional
         Design matrix **including** the intercept column (a column of ones) when an
         intercept is wanted; ``None`` means intercept only. Equivalent to metafor's
-        ``rma.uni(yi, vi, mods = X, intercept = FALSE)``. The omnibus test ``QM`` covers all
-        columns except an all-ones column.
+        ``rma.uni(yi, vi, mods = X, intercept = FALSE)``. An all-ones column is moved to the
+        front (as metafor does) and the omnibus test ``QM`` covers all other columns.
     method : str
         ``"EE"`` (alias ``"FE"``), ``"DL"``, ``"REML"``, ``"ML"``, ``"PM"``, ``"SJ"``,
         ``"HE"``, ``"EB"``, ``"HS"``.
@@ -165,6 +165,11 @@ def fit_rma(
         if mod_names is None and hasattr(X, "columns"):
             mod_names = [str(c) for c in X.columns]
         X, names = check_design(X, k, mod_names)
+        ic = intercept_columns(X)
+        if ic.any() and not ic[0]:  # metafor moves the intercept to the front
+            j = int(np.argmax(ic))
+            order = [j, *[i for i in range(X.shape[1]) if i != j]]
+            X, names = X[:, order], [names[i] for i in order]
     p = X.shape[1]
     icol = intercept_columns(X)
     int_only = p == 1 and bool(icol[0])
