@@ -164,3 +164,15 @@ def test_design_from_columns_dummy_coding():
     assert X.shape == (13, 4)
     assert X[4, 1] == 0 and X[4, 2] == 0  # 'alternate' is the reference
     assert X[0, 1] == 1 and X[10, 2] == 1
+
+
+def test_named_columns_appear_in_exclusions_and_errors():
+    t = pd.DataFrame({"name": ["a", "b", "c"], "y": [0.1, 0.3, np.nan],
+                      "v": [0.01, 0.02, 0.03]})
+    res = rma(t, yi="y", vi="v", study="name", method="DL")
+    assert res.study == ["a", "b"]
+    assert res.excluded == [{"row": 2, "study": "c", "reason": "missing value in y"}]
+    bad = t.assign(v=[0.01, -1.0, 0.03])
+    with pytest.raises(InputError) as ei:
+        rma(bad, yi="y", vi="v")
+    assert ei.value.column == "v" and ei.value.rows == [1]

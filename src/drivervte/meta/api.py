@@ -9,6 +9,7 @@ missing value, an undefined effect size) are listed in the result's ``excluded``
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -221,13 +222,29 @@ def _effects_from_table(table, yi, vi, sei, study, measure, add, to, drop00):
             sub["study"] = list(study)
         elif any(str(c).strip().lower() == "study" for c in table.columns):
             sub["study"] = _column(table, "study", "study").to_numpy()
-        return from_table(pd.DataFrame(sub), measure)
+        names = {"yi": yi, "vi": vi, "sei": sei}
+        try:
+            es = from_table(pd.DataFrame(sub), measure)
+        except InputError as exc:  # name the user's columns, not our internal ones
+            raise InputError(_rename(exc.reason, names), column=names.get(
+                exc.column, exc.column) if exc.column else None, rows=exc.rows) from None
+        for e in es.excluded:
+            e["reason"] = _rename(e["reason"], names)
+        return es
     if study is not None:
         raise InputError("with a table, name the study column 'study'", column="study")
     kw: dict[str, Any] = {"to": to, "drop00": drop00}
     if add is not None:
         kw["add"] = add
     return from_table(table, measure, **kw)
+
+
+def _rename(text: str, names: dict[str, Any]) -> str:
+    """Replace our internal column names (yi, vi, sei) by the user's in a message."""
+    for internal, user in names.items():
+        if isinstance(user, str):
+            text = re.sub(rf"\b{internal}\b", user, text)
+    return text
 
 
 def _design(mods, table, rows, k, intercept):
