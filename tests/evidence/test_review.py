@@ -28,7 +28,7 @@ def test_summary_has_per_gene_fields_and_is_deterministic(tmp_path):
     assert all(e["reason"] for e in d["excluded"])
     paths = write_review(r1, tmp_path / "out")
     assert paths["summary"].read_text() == t1
-    assert "Placeholder" in paths["report"].read_text()
+    assert "<figure class=\"forest" in paths["report"].read_text()
 
 
 def test_user_record_changes_fingerprint_and_pool(tmp_path):
