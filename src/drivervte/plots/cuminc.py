@@ -251,6 +251,16 @@ def cumulative_incidence_plot(
         right corner of the plot.
     fmt:
         Force the file format of ``path``.
+
+    Examples
+    --------
+    ::
+
+        from drivervte.survival.cuminc import cumulative_incidence
+        ci = cumulative_incidence(months, status, group=alk)     # status 1 = VTE
+        fig = cumulative_incidence_plot(ci, "cif.svg", at_risk=True, times=[0, 6, 12, 18, 24])
+        curves = {"ALK+": {"time": [2, 5], "estimate": [0.05, 0.12]}}   # plain arrays work
+        fig = cumulative_incidence_plot(curves)
     """
     note = None
     if hasattr(curves, "curves") and hasattr(curves, "causes"):  # engine result

@@ -136,6 +136,16 @@ def forest_plot(
     proportional to the study's weight (with subgroups: to its precision
     ``1/(v_i + tau²_group)``, so squares compare across groups). Studies with a non-finite
     estimate are listed as "not estimable" without a marker.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from drivervte.meta import fit_rma, subgroup_analysis
+    >>> yi, vi = np.log([2.67, 3.06, 0.62, 1.86]), np.array([0.195, 0.14, 0.09, 0.022])
+    >>> res = fit_rma(yi, vi, method="REML", measure="OR", study=["A", "B", "C", "D"])
+    >>> fig = forest_plot(res, favours=("Lower VTE risk", "Higher VTE risk"))
+    >>> sub = subgroup_analysis(yi, vi, ["EGFR", "EGFR", "ALK", "ALK"], measure="OR")
+    >>> fig = forest_plot(res, subgroups=sub)  # or res.forest("forest.svg", subgroups=sub)
     """
     if plot_width <= 0.5:
         raise InputError("plot_width must be more than 0.5 inch", column="plot_width")

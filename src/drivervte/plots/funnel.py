@@ -184,6 +184,14 @@ def funnel_plot(
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    ::
+
+        fig = funnel_plot(res)                      # contour-enhanced, as metafor's
+        fig = funnel_plot(res, filled=True)         # with trim-and-fill studies
+        fig = res.funnel("funnel.svg", contour=False)
     """
     if yaxis not in YAXES:
         raise InputError(f"yaxis must be one of {', '.join(YAXES)}", column="yaxis")
