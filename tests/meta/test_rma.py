@@ -351,3 +351,15 @@ def test_intercept_column_is_moved_to_the_front():
     np.testing.assert_allclose(b.moderators.coef, a.moderators.coef, rtol=1e-12)
     assert b.estimate == pytest.approx(a.estimate, rel=1e-12)
     assert b.moderators.QM == pytest.approx(a.moderators.QM, rel=1e-12)
+
+
+def test_level_as_proportion_or_percent():
+    ds = REF["datasets"]["bcg"]
+    a = fit_rma(ds["yi"], ds["vi"], level=90)
+    b = fit_rma(ds["yi"], ds["vi"], level=0.90)
+    assert (a.ci_lower, a.pi_upper, a.tau2_ci_upper) == pytest.approx(
+        (b.ci_lower, b.pi_upper, b.tau2_ci_upper), rel=1e-12)
+    c = fit_rma(ds["yi"], ds["vi"])
+    assert c.ci_lower < a.ci_lower
+    with pytest.raises(InputError, match="level"):
+        fit_rma(ds["yi"], ds["vi"], level=100)

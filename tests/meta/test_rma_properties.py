@@ -107,13 +107,16 @@ def test_scale(data, method, test, c):
 
 
 @SET
-@given(studies(min_k=4), st.sampled_from(["DL", "REML", "PM"]))
-def test_meta_regression_permutation(data, method):
+@given(studies(min_k=4), methods, tests)
+def test_meta_regression_permutation(data, method, test):
     yi, vi = data
     x = np.arange(len(yi), dtype=float)
     X = np.column_stack([np.ones(len(yi)), x])
     perm = np.roll(np.arange(len(yi)), 1)
-    a = fit(yi, vi, X=X, method=method)
-    b = fit(yi[perm], vi[perm], X=X[perm], method=method)
+    a = fit(yi, vi, X=X, method=method, test=test)
+    b = fit(yi[perm], vi[perm], X=X[perm], method=method, test=test)
+    assert a.converged and b.converged
     near(a.moderators.coef, b.moderators.coef, vi.mean())
     near([a.tau2, a.moderators.QM, a.Q], [b.tau2, b.moderators.QM, b.Q], vi.mean())
+    near(a.moderators.se, b.moderators.se, vi.mean())
+    assert a.moderators.R2 is None or 0 <= a.moderators.R2 <= 100
