@@ -300,3 +300,14 @@ def test_missing_heterogeneity_numbers_print_na(make):
     text = html.unescape(svg)
     assert "tau² = NA; I² = NA; Q = NA (df = 1), p = NA" in text
     assert gids(svg, "forest-pi-") == []  # no finite prediction interval, none drawn
+
+
+def test_unconverged_model_and_notes_are_shown(make):
+    res = make([0.1, 0.4, 0.3], [0.05, 0.04, 0.08], converged=False,
+               warnings=["REML did not converge in 100 iterations"],
+               excluded=[{"row": 3, "study": "Zero 2020", "reason": "no events in either arm"}])
+    svg = svg_of(forest_plot(res))
+    text = html.unescape(svg)
+    assert "forest-not-converged" in svg and "did not converge" in text
+    assert "Note: REML did not converge in 100 iterations" in text
+    assert "Not included: Zero 2020 (no events in either arm)" in text

@@ -238,6 +238,9 @@ def build_table(res: Any, scale: Scale, *, subgroups: Any = None, labels=None,
             who = f"row {int(ex['row']) + 1}"
         reason = ex.get("reason", "") if isinstance(ex, Mapping) else str(ex)
         footer.append((f"forest-excluded-{j}", f"Not included: {who or ''} ({reason})"))
+    if getattr(res, "converged", True) is False:
+        footer.append(("forest-not-converged",
+                       "Warning: the model did not converge; its estimates are not reliable"))
     for w in getattr(res, "warnings", []) or []:
         footer.append(("forest-warning", f"Note: {w}"))
     return ForestTable(rows=rows, footer=footer, n_studies=next_study - 1,
