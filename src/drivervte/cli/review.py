@@ -1,8 +1,8 @@
 """``drivervte review [--db PATH] [--out DIR]``: the per-gene synthesis of the evidence base.
 
-Writes ``DIR/summary.json`` (byte-identical for the same data) and ``DIR/report.html``, for
-now a plain placeholder: the full report (plots, evidence table, methods) comes from
-:mod:`drivervte.report` once it exists. Progress goes to stderr, and only on a terminal.
+Writes ``DIR/summary.json`` (byte-identical for the same data) and ``DIR/report.html`` (one
+self-contained file with inline SVG plots, :mod:`drivervte.report`). Progress goes to stderr,
+and only on a terminal.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def review_cmd(
                             other_sources=store.shipped.other_sources, progress=step)
         prog.update(task, description="writing outputs")
         paths = write_review(review, out)
-    out_console.print(f"wrote {paths['summary']} and {paths['report']} (placeholder report)")
+    out_console.print(f"wrote {paths['summary']} and {paths['report']}")
     for g in review.genes.values():
         out_console.print(f"  {g.certainty.statement}")
 
