@@ -143,6 +143,7 @@ def test_result_dict_and_summary():
     assert d["hr"]["egfr"] == pytest.approx(np.exp(d["coef"]["egfr"]))
     assert d["ci_lower"]["egfr"] < d["hr"]["egfr"] < d["ci_upper"]["egfr"]
     json.dumps(d, allow_nan=False)
+    assert 0.5 < d["concordance"]["concordance"] < 1
     lr = d["lr_test"]
     assert lr["statistic"] == pytest.approx(2 * (res.loglik - res.loglik_null))
     text = res.summary()
@@ -154,6 +155,16 @@ def test_dataframe_of_covariates_gives_names():
     res = CoxPH().fit(time=time, status=status, X=pd.DataFrame(X, columns=["egfr", "age"]))
     assert res.names_ == ["egfr", "age"]
     assert "egfr" in res.summary()
+
+
+def test_concordance_option():
+    time, status, X = sim(seed=10)
+    off = CoxPH(concordance=False).fit(time=time, status=status, X=X).result_
+    assert off.concordance is None and any("concordance" in w for w in off.warnings)
+    on = CoxPH(concordance=True).fit(time=time, status=status, X=X).result_
+    assert on.concordance["concordance"] > 0.5
+    with pytest.raises(InputError, match="concordance"):
+        CoxPH(concordance="yes").fit(time=time, status=status, X=X)
 
 
 def test_not_fitted():

@@ -83,6 +83,12 @@ def test_matches_coxph(case_id):
     np.testing.assert_allclose(res.wald_test.statistic, exp["wald"], rtol=RTOL_VAR)
     assert res.iterations == exp["iter"]
     assert res.n == exp["n"] and res.events == exp["nevent"]
+    cc, ref = res.concordance, exp["concordance"]
+    np.testing.assert_allclose(
+        [cc["concordant"], cc["discordant"], cc["tied_x"], cc["concordance"]],
+        [ref["concordant"], ref["discordant"], ref["tied.x"], ref["concordance"]],
+        rtol=1e-12,
+    )
 
 
 def test_default_control_also_within_tolerance():

@@ -62,6 +62,7 @@ import numpy as np
 from scipy import stats
 
 from drivervte.errors import ConvergenceWarning, InputError, NotFittedError
+from drivervte.survival.cox_concordance import concordance as concordance_counts
 from drivervte.survival.cox_newton import newton_cox
 from drivervte.survival.cox_result import CoxResult
 from drivervte.survival.cox_scan import CoxProblem
@@ -73,6 +74,9 @@ from drivervte.survival.cox_variance import (
 )
 
 __all__ = ["CoxPH", "CoxResult"]
+
+#: Largest n for which ``concordance="auto"`` computes Harrell's C.
+CONCORDANCE_AUTO_MAX = 100_000
 
 
 def _array(x: Any, name: str, n: int | None = None) -> np.ndarray:
@@ -149,6 +153,10 @@ class CoxPH:
         change of the log partial likelihood is ``<= tol``. Defaults are coxph's (20, 1e-9).
     level:
         Confidence level of the hazard-ratio intervals.
+    concordance:
+        Harrell's C of the linear predictor (``coxph``'s ``concordance``, without its
+        standard error): ``"auto"`` (default) computes it up to n = 100,000 rows (it costs
+        O(n log n) with a larger constant than the fit), ``True`` always, ``False`` never.
 
     Attributes (after ``fit``)
     --------------------------
@@ -166,7 +174,9 @@ class CoxPH:
         max_iter: int = 20,
         tol: float = 1e-9,
         level: float = 0.95,
+        concordance: bool | str = "auto",
     ) -> None:
+        self.concordance = concordance
         self.ties = ties
         self.robust = robust
         self.max_iter = max_iter
@@ -183,6 +193,8 @@ class CoxPH:
             raise InputError("tol must be in (0, 1)", column="tol")
         if not (0 < self.level < 1):
             raise InputError("level must be in (0, 1)", column="level")
+        if self.concordance not in (True, False, "auto"):
+            raise InputError("concordance must be True, False or 'auto'", column="concordance")
 
     def fit(
         self,
@@ -367,9 +379,26 @@ class CoxPH:
                 "no variation among the patients with events",
                 column="covariates",
             ) from None
-        return self._assemble(
+        result = self._assemble(
             fit, problem, names, n, int(event.sum()), cause, w, cl, n_cl, excluded
         )
+        if self.concordance is True or (self.concordance == "auto" and n <= CONCORDANCE_AUTO_MAX):
+            lp = (Xa - means) @ result.coef
+            cc = concordance_counts(t, event, lp, w, st, e)
+            result.concordance = {
+                "concordant": cc.concordant,
+                "discordant": cc.discordant,
+                "tied_x": cc.tied_x,
+                "concordance": cc.concordance,
+            }
+        else:
+            reason = (
+                "concordance=False"
+                if self.concordance is False
+                else (f"n > {CONCORDANCE_AUTO_MAX} with concordance='auto'; pass concordance=True")
+            )
+            result.warnings.append(f"concordance not computed ({reason})")
+        return result
 
     def _assemble(self, fit, problem, names, n, events, cause, w, cl, n_cl, excluded):
         p = len(names)

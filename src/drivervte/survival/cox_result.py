@@ -40,7 +40,9 @@ class CoxResult(Result):
     variance used: robust when ``robust``), ``vcov_naive``, ``loglik`` (at the estimate),
     ``loglik_null`` (at beta = 0), ``lr_test``, ``wald_test``, ``score_test`` (each
     ``{statistic, df, pvalue}``; the Wald test uses ``vcov``), ``robust_score_test`` (null
-    unless robust), ``converged``, ``iterations``, ``infinite`` (names of coefficients that
+    unless robust), ``concordance`` (Harrell's C as ``coxph``: ``{concordant, discordant,
+    tied_x, concordance}``, weighted pair counts; null when not computed, reason in
+    ``warnings``), ``converged``, ``iterations``, ``infinite`` (names of coefficients that
     may be infinite: monotone likelihood), ``excluded`` (``{row, reason}``), ``warnings``.
     """
 
@@ -70,6 +72,7 @@ class CoxResult(Result):
     converged: bool
     iterations: int
     n_clusters: int | None = None
+    concordance: dict[str, float] | None = None
     infinite: list[str] = field(default_factory=list)
     excluded: list[dict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -111,6 +114,7 @@ class CoxResult(Result):
             "robust_score_test": (
                 None if self.robust_score_test is None else self.robust_score_test.to_dict()
             ),
+            "concordance": jsonable(self.concordance),
             "converged": self.converged,
             "iterations": self.iterations,
             "infinite": list(self.infinite),
@@ -141,6 +145,8 @@ class CoxResult(Result):
         out.append(f"Score (logrank) test = {self.score_test.summary()}")
         if self.robust_score_test is not None:
             out.append(f"Robust score test    = {self.robust_score_test.summary()}")
+        if self.concordance is not None:
+            out.append(f"Concordance= {fmt_num(self.concordance['concordance'])}")
         out.append(
             f"loglik: null {fmt_num(self.loglik_null)}, model {fmt_num(self.loglik)}; "
             f"iterations {self.iterations}; converged {self.converged}"

@@ -39,7 +39,9 @@ run_case <- function(id, dataset, formula, ties, covariates, extra = list(),
     score = unname(fit$score),
     wald = unname(fit$wald.test),
     n = fit$n,
-    nevent = fit$nevent
+    nevent = fit$nevent,
+    concordance = as.list(fit$concordance[c("concordant", "discordant", "tied.x",
+                                            "concordance")])
   )
   if (!is.null(fit$naive.var)) {
     out$naive_var <- unname(fit$naive.var)
