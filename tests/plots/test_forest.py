@@ -311,3 +311,11 @@ def test_unconverged_model_and_notes_are_shown(make):
     assert "forest-not-converged" in svg and "did not converge" in text
     assert "Note: REML did not converge in 100 iterations" in text
     assert "Not included: Zero 2020 (no events in either arm)" in text
+
+
+def test_long_group_names_are_wrapped_whole(make):
+    name = "EGFR exon 19 deletion or exon 21 L858R mutation versus EGFR wild type tumours"
+    a = make([0.1, 0.2], [0.05, 0.06], study=["a1", "a2"])
+    table = build_table(make(a.yi, a.vi), make_scale("OR"), subgroups={name: a})
+    head = next(r for r in table.rows if r.kind == "group")
+    assert head.label.replace("\n", " ") == name and head.lines == 2

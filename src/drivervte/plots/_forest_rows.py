@@ -208,8 +208,9 @@ def build_table(res: Any, scale: Scale, *, subgroups: Any = None, labels=None,
         items, between = subgroup_parts(subgroups)
         for j, (name, gres) in enumerate(items, start=1):
             _check_result(gres, f"subgroup '{name}'")
-            rows.append(Row(kind="group", label=_wrap(name, wrap)[0], bold=True,
-                            gid=f"forest-group-{j}"))
+            gname = _wrap(name, wrap)
+            rows.append(Row(kind="group", label="\n".join(gname), bold=True,
+                            gid=f"forest-group-{j}", lines=len(gname)))
             srows = _study_rows(gres, scale, None, digits, wrap, next_study)
             next_study += len(srows)
             rows += srows
