@@ -279,3 +279,8 @@ def test_dataframe_weights_and_cluster_columns():
     with pytest.raises(InputError) as exc:
         CoxPH().fit(df, time="t", status="s", covariates=["x"], weights="nope")
     assert exc.value.column == "nope"
+    df["w"] = df["w"].astype(object)
+    df.loc[5, "w"] = "heavy"
+    with pytest.raises(InputError) as exc:
+        CoxPH().fit(df, time="t", status="s", covariates=["x"], weights="w")
+    assert exc.value.column == "w" and exc.value.rows == [5]

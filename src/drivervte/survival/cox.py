@@ -59,6 +59,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 from drivervte.errors import ConvergenceWarning, InputError, NotFittedError
@@ -291,13 +292,13 @@ class CoxPH:
         w = None
         if weights is not None:
             wcol = df[weights].reset_index(drop=True).iloc[cohort.rows]
-            wv = (
-                wcol.to_numpy(dtype=float, na_value=np.nan)
-                if wcol.dtype != object
-                else np.asarray(wcol, dtype=float)
-            )
+            wv = pd.to_numeric(wcol, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
             if np.isnan(wv).any():
-                raise InputError("missing weights", column=weights, rows=cohort.rows[np.isnan(wv)])
+                raise InputError(
+                    "weights must be numbers (missing or non-numeric values)",
+                    column=weights,
+                    rows=cohort.rows[np.isnan(wv)],
+                )
             w = wv
         return (
             cohort.time,
