@@ -135,7 +135,12 @@ def test_k1_against_metafor():
     close([r.ci_lower, r.ci_upper], [ref["ci_lb"], ref["ci_ub"]], 1e-12, "ci")
     assert (r.tau2, r.Q, r.Q_df, r.Q_pvalue, r.I2, r.H2) == (0.0, 0.0, 0, 1.0, 0.0, 1.0)
     assert r.se_tau2 is None and r.tau2_ci_lower is None
+    assert np.isnan(r.pi_lower) and np.isnan(r.pi_upper)
     assert r.weights.tolist() == [100.0]
+    with pytest.warns(UserWarning, match="k = 1"):
+        fixed = fit_rma([ref["yi"]], [ref["vi"]], tau2=0.5)
+    assert fixed.pi_upper == pytest.approx(
+        ref["beta"] + 1.959963984540054 * np.sqrt(ref["vi"] + 0.5 + 0.5), rel=1e-12)
 
 
 def test_to_dict_is_json_and_has_the_documented_keys():

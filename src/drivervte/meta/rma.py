@@ -144,7 +144,8 @@ def fit_rma(
         table is in ``moderators``. The prediction interval is ``estimate +- crit *
         sqrt(se^2 + tau2)`` with the normal quantile, or under ``knha`` the t(k - p) one
         (metafor ``predict.rma``); metafor gives no prediction interval for EE models, so
-        it is ``NaN`` (``null``) there.
+        it is ``NaN`` (``null``) there, and also for k = 1 (tau² cannot be estimated;
+        metafor prints the CI) unless tau² is fixed.
     """
     meth = str(method).upper()
     if meth not in METHODS:
@@ -189,8 +190,8 @@ def fit_rma(
         notes.append("k = 1: Knapp-Hartung needs k > 1; a z-test is used")
         test = "z"
     if k == 1:
-        notes.append("k = 1: the estimate is the single study's; tau^2 is set to 0 and "
-                     "heterogeneity cannot be assessed")
+        notes.append("k = 1: the estimate is the single study's; tau^2 is set to 0, "
+                     "heterogeneity cannot be assessed and there is no prediction interval")
     if is_ee and test == "knha":
         notes.append(f"the Knapp-Hartung method is not meant to be used with {meth} models")
     if vi.max() / vi.min() >= 1e7:
@@ -256,6 +257,10 @@ def fit_rma(
     x0 = np.zeros(p)
     x0[0] = 1.0
     pr = _predict_rows(x0[None, :], beta, vb, t2, alpha, df, is_ee)
+    if k == 1 and tau2_fixed is None:
+        # tau^2 is unknown with one study: no prediction interval (metafor prints the CI)
+        pr.pi_lower[:] = np.nan
+        pr.pi_upper[:] = np.nan
 
     # ------------------------------------------------------------ Q-profile CI
     ci: Tau2CI | None = None
