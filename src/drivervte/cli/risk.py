@@ -4,7 +4,11 @@ One patient: ``drivervte risk --score khorana --site lung --platelets 380 --hb 9
 --leukocytes 12 --bmi 36 [--esa] [--gene ALK] [--json]``. Plain numbers are in the
 derivation paper's units (platelets and leukocytes 10^9/L, haemoglobin g/dL, BMI kg/m²,
 D-dimer µg/mL FEU, soluble P-selectin ng/mL); other units need a suffix (``--hb 98g/L``).
-``--json`` prints :class:`drivervte.scores.assess.RiskAssessment.to_dict` (keys ``score,
+Other scores: ``--score compass_cat --chemo anthracycline --months-since-diagnosis 3 --cvc
+--stage metastatic --cv-risk-factors 2 --no-hospitalization --no-prior-vte --platelets 400``;
+``--score onkotev`` (the Khorana options plus ``--stage``, ``--vascular-compression``,
+``--prior-vte``); ``--score li2021 --ecog 2 --egfr-mutation --neutrophils 8 --hb 110g/L --cea
+6 --ddimer 1500ng/mL``. ``--json`` prints :class:`drivervte.scores.assess.RiskAssessment.to_dict` (keys ``score,
 points, points_range, group, items, missing, risk, gene_adjusted, guidance, disclaimer``).
 
 A table: ``drivervte risk FILE --score khorana [--column ITEM=COL] [--unit ITEM=UNIT]
@@ -49,7 +53,8 @@ def _read(path: Path) -> pd.DataFrame:
 def risk_cmd(
     file: Annotated[Path | None, typer.Argument(help="A table of patients (CSV/Parquet).",
                                                 show_default=False)] = None,
-    score: Annotated[str, typer.Option("--score", help="khorana | vienna_cats")] = "khorana",
+    score: Annotated[str, typer.Option(
+        "--score", help="khorana | vienna_cats | compass_cat | onkotev | li2021")] = "khorana",
     site: Annotated[str | None, typer.Option("--site", help="Tumour site, e.g. lung.")] = None,
     platelets: Annotated[str | None, typer.Option(
         "--platelets", help="x10^9/L (or with a unit, e.g. 380000/uL).")] = None,
@@ -63,6 +68,37 @@ def risk_cmd(
     esa: Annotated[bool | None, typer.Option(
         "--esa/--no-esa", help="Erythropoiesis-stimulating agent use (default: not given, "
                                "taken as no, with a note).")] = None,
+    chemo: Annotated[str | None, typer.Option(
+        "--chemo", help="Systemic therapy classes, comma-separated: anthracycline, "
+                        "antihormonal, platinum, gemcitabine, taxane, pemetrexed, "
+                        "immunotherapy, tki, other, none (COMPASS-CAT).")] = None,
+    months_since_diagnosis: Annotated[str | None, typer.Option(
+        "--months-since-diagnosis", help="Months since cancer diagnosis (or e.g. 2years) "
+                                         "(COMPASS-CAT).")] = None,
+    cvc: Annotated[bool | None, typer.Option(
+        "--cvc/--no-cvc", help="Central venous catheter (COMPASS-CAT).")] = None,
+    stage: Annotated[str | None, typer.Option(
+        "--stage", help="localized | locally_advanced | metastatic (COMPASS-CAT, "
+                        "ONKOTEV).")] = None,
+    cv_risk_factors: Annotated[str | None, typer.Option(
+        "--cv-risk-factors", help="Number (0-7) of: peripheral artery disease, ischaemic "
+                                  "stroke, coronary artery disease, hypertension, "
+                                  "hyperlipidaemia, diabetes, obesity (COMPASS-CAT).")] = None,
+    hospitalization: Annotated[bool | None, typer.Option(
+        "--hospitalization/--no-hospitalization",
+        help="Recent hospitalisation for acute medical illness (COMPASS-CAT).")] = None,
+    prior_vte: Annotated[bool | None, typer.Option(
+        "--prior-vte/--no-prior-vte", help="Personal history of VTE (COMPASS-CAT, "
+                                            "ONKOTEV).")] = None,
+    vascular_compression: Annotated[bool | None, typer.Option(
+        "--vascular-compression/--no-vascular-compression",
+        help="Vascular or lymphatic compression by the tumour (ONKOTEV).")] = None,
+    ecog: Annotated[str | None, typer.Option("--ecog", help="ECOG 0-4 (Li 2021).")] = None,
+    egfr_mutation: Annotated[bool | None, typer.Option(
+        "--egfr-mutation/--no-egfr-mutation", help="EGFR-mutant NSCLC (Li 2021).")] = None,
+    neutrophils: Annotated[str | None, typer.Option(
+        "--neutrophils", help="x10^9/L (Li 2021).")] = None,
+    cea: Annotated[str | None, typer.Option("--cea", help="CEA, ng/mL (Li 2021).")] = None,
     gene: Annotated[str | None, typer.Option(
         "--gene", help="EGFR | ALK | ROS1 | KRAS: add the gene-adjusted risk.")] = None,
     baseline_risk: Annotated[float | None, typer.Option(
@@ -83,7 +119,10 @@ def risk_cmd(
 
     if file is not None:
         singles = {"--site": site, "--platelets": platelets, "--hb": hb,
-                   "--leukocytes": leukocytes, "--bmi": bmi, "--gene": gene}
+                   "--leukocytes": leukocytes, "--bmi": bmi, "--gene": gene, "--chemo": chemo,
+                   "--months-since-diagnosis": months_since_diagnosis, "--stage": stage,
+                   "--cv-risk-factors": cv_risk_factors, "--ecog": ecog,
+                   "--neutrophils": neutrophils, "--cea": cea}
         given = [k for k, v in singles.items() if v is not None]
         if given:
             raise InputError("give either FILE or the one-patient options, not both",
@@ -105,6 +144,12 @@ def risk_cmd(
     if ddimer is not None or sp_selectin is not None or score.lower() in (
             "vienna_cats", "vienna", "cats"):
         raw.update(ddimer=ddimer, sp_selectin=sp_selectin)
+    others = {"chemo": chemo, "months_since_diagnosis": months_since_diagnosis, "cvc": cvc,
+              "stage": stage, "cv_risk_factors": cv_risk_factors,
+              "hospitalization": hospitalization, "prior_vte": prior_vte,
+              "vascular_compression": vascular_compression, "ecog": ecog,
+              "egfr_mutation": egfr_mutation, "neutrophils": neutrophils, "cea": cea}
+    raw.update({k: v for k, v in others.items() if v is not None})
     try:
         res = assess(score, gene=gene, db=db, baseline_risk=baseline_risk, **raw)
     except InputError as exc:  # name the command-line option, not the item

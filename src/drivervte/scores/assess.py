@@ -21,13 +21,25 @@ from scipy import special, stats
 from drivervte import DISCLAIMER
 from drivervte.errors import InputError
 from drivervte.results import Result, format_table
+from drivervte.scores import compass_cat, li2021, onkotev
 from drivervte.scores.genotype import gene_adjusted_risk, pooled_relative_effect
 from drivervte.scores.khorana import KHORANA, VIENNA_CATS
 from drivervte.scores.spec import ScoreSpec, evaluate
-from drivervte.scores.units import parse_quantity
+from drivervte.scores.units import is_missing, parse_quantity
 
-SCORES: dict[str, ScoreSpec] = {"khorana": KHORANA, "vienna_cats": VIENNA_CATS}
-_ALIASES = {"cats": "vienna_cats", "vienna": "vienna_cats", "vienna-cats": "vienna_cats"}
+SCORES: dict[str, ScoreSpec] = {"khorana": KHORANA, "vienna_cats": VIENNA_CATS,
+                                "compass_cat": compass_cat.COMPASS_CAT,
+                                "onkotev": onkotev.ONKOTEV, "li2021": li2021.LI2021}
+_ALIASES = {"cats": "vienna_cats", "vienna": "vienna_cats", "vienna-cats": "vienna_cats",
+            "compass-cat": "compass_cat", "compasscat": "compass_cat", "li": "li2021",
+            "li_2021": "li2021", "li-2021": "li2021"}
+_KHORANA_RAW = ("site", "platelets", "hb", "esa", "leukocytes", "bmi")
+#: The raw inputs each score reads (names of ``assess`` keywords, CLI options, table columns).
+RAW_ITEMS: dict[str, tuple[str, ...]] = {
+    "khorana": _KHORANA_RAW, "vienna_cats": (*_KHORANA_RAW, "ddimer", "sp_selectin"),
+    "compass_cat": compass_cat.RAW_ITEMS, "onkotev": onkotev.RAW_ITEMS,
+    "li2021": li2021.RAW_ITEMS,
+}
 
 
 def get_score(name: str) -> ScoreSpec:
@@ -43,8 +55,8 @@ class RiskAssessment(Result):
     """A patient's VTE risk score.
 
     ``to_dict()`` keys (stable): ``score`` (name), ``title``, ``citation``, ``points`` (int, or
-    null when items are missing), ``points_range`` [min, max], ``group`` (``low`` |
-    ``intermediate`` | ``high``, or null when the score names no group or missing items
+    null when items are missing), ``points_range`` [min, max], ``group`` (the paper's label,
+    lower-cased: ``low`` | ``intermediate`` | ``high``, COMPASS-CAT ``low/intermediate``, or null when the score names no group or missing items
     leave it open), ``groups_possible``, ``items`` {item: {value, unit, points}},
     ``missing`` [items], ``risk`` {estimate, lower, upper, horizon_months, n, source} (nulls
     when no published risk applies), ``gene_adjusted`` {gene, relative_effect, estimate,
@@ -78,9 +90,10 @@ class RiskAssessment(Result):
         lines.append(f"points: {pts}; group: {self.group or 'not determined'}")
         r = self.risk
         if r["estimate"] is not None:
+            ci = (f" (approx. 95% CI {100 * r['lower']:.1f}-{100 * r['upper']:.1f}%)"
+                  if r["lower"] is not None else " (no interval: group size not published)")
             lines.append(f"published {r['horizon_months']:g}-month VTE risk: "
-                         f"{100 * r['estimate']:.1f}% (approx. 95% CI {100 * r['lower']:.1f}-"
-                         f"{100 * r['upper']:.1f}%); {r['source']}")
+                         f"{100 * r['estimate']:.1f}%{ci}; {r['source']}")
         else:
             lines.append(f"published risk: none ({r['source']})")
         g = self.gene_adjusted
@@ -124,7 +137,28 @@ def _risk(spec: ScoreSpec, points: int | None, rng: tuple[int, int]) -> dict[str
 
 
 def read_items(spec: ScoreSpec, raw: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """Convert raw inputs (numbers or text with units) to item values; notes on defaults."""
+    """Convert raw inputs (numbers or text with units, yes/no, categories) to item values.
+
+    Raw inputs given with a value but not read by ``spec`` (:data:`RAW_ITEMS`) are an error;
+    missing ones (None, NaN, '') are ignored. Returns the values and notes on defaults.
+    """
+    accepted = RAW_ITEMS[spec.name]
+    unknown = sorted(k for k, v in raw.items() if k not in accepted and not _is_missing(v))
+    if unknown:
+        raise InputError(f"unknown item(s) {', '.join(unknown)} for {spec.name}; its inputs "
+                         f"are {', '.join(accepted)}", column=unknown[0])
+    if spec.name == "compass_cat":
+        return compass_cat.read_items(raw)
+    if spec.name == "li2021":
+        return li2021.read_items(raw)
+    if spec.name == "onkotev":
+        kvals, notes = _read_khorana(KHORANA, {k: raw.get(k) for k in _KHORANA_RAW})
+        values, more = onkotev.read_items(raw, evaluate(KHORANA, kvals))
+        return values, notes + more
+    return _read_khorana(spec, raw)
+
+
+def _read_khorana(spec: ScoreSpec, raw: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     notes: list[str] = []
     values: dict[str, Any] = {}
     names = {it.name for it in spec.items}
@@ -141,27 +175,20 @@ def read_items(spec: ScoreSpec, raw: dict[str, Any]) -> tuple[dict[str, Any], li
         notes.append("ESA use not given: taken as no ESA use")
         esa = False
     values["hb_or_esa"] = None if (hbv is None and not esa) else {"hb": hbv, "esa": bool(esa)}
-    unknown = sorted(set(raw) - {"site", "platelets", "hb", "esa", "leukocytes", "bmi",
-                                 "ddimer", "sp_selectin"})
-    if unknown:
-        raise InputError(f"unknown item(s) {', '.join(unknown)} for {spec.name}",
-                         column=unknown[0])
     return values, notes
 
 
 def _is_missing(v: Any) -> bool:
-    if v is None:
-        return True
-    if isinstance(v, float) and np.isnan(v):
-        return True
-    return isinstance(v, str) and v.strip().lower() in ("", "na", "nan", "none", "missing")
+    return is_missing(v)
 
 
 def assess(score: str, *, gene: str | None = None, db: Any = None,
            baseline_risk: float | None = None, baseline_n: int | None = None,
            effect: Any = None, **raw: Any) -> RiskAssessment:
     """Score one patient. ``raw`` items: site, platelets, hb, esa, leukocytes, bmi (and ddimer,
-    sp_selectin for Vienna CATS), numbers in the paper's units or text with a unit.
+    sp_selectin for Vienna CATS), numbers in the paper's units or text with a unit; the other
+    scores' inputs are listed in :data:`RAW_ITEMS` (yes/no items take bool or yes/no text,
+    ``stage`` localized | locally_advanced | metastatic, ``chemo`` comma-separated classes).
 
     ``baseline_risk`` (with ``baseline_n``) replaces the published group risk as the
     baseline for the gene adjustment (e.g. from the user's own cohort model); ``effect`` (a

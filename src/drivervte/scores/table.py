@@ -1,7 +1,9 @@
 """Scores for a table of patients: one row in, the same row out with points, group and risk.
 
 Columns are named like the one-patient options (``site, platelets, hb, esa, leukocytes, bmi``
-and ``ddimer, sp_selectin`` for Vienna CATS); ``column_map`` maps other names
+and ``ddimer, sp_selectin`` for Vienna CATS; the other scores' inputs are listed in
+:data:`drivervte.scores.assess.RAW_ITEMS`, every one a required column except ``esa``);
+``column_map`` maps other names
 (``{"hb": "haemoglobin_gL"}``) and ``units`` gives a column's unit (``{"hb": "g/L"}``) when
 its cells are plain numbers. Every row is kept, in order, with all its columns; added
 columns: ``points`` (nullable), ``points_min``, ``points_max``, ``group``, ``missing``
@@ -19,10 +21,10 @@ from typing import Any
 import pandas as pd
 
 from drivervte.errors import InputError
-from drivervte.scores.assess import assess, get_score
+from drivervte.scores.assess import RAW_ITEMS, assess, get_score
 from drivervte.scores.units import ITEM_UNITS
 
-_ITEMS = ("site", "platelets", "hb", "esa", "leukocytes", "bmi", "ddimer", "sp_selectin")
+_OPTIONAL = {"esa"}  # a table may omit it (taken as no ESA use)
 _TRUE = {"1", "true", "yes", "y", "t"}
 _FALSE = {"0", "false", "no", "n", "f"}
 
@@ -47,11 +49,10 @@ def score_table(df: pd.DataFrame, score: str = "khorana", *,
                 gene_column: str | None = None, db: Any = None) -> pd.DataFrame:
     """Score every row of ``df``; see the module docstring for columns and rules."""
     spec = get_score(score)
-    cmap = {item: item for item in _ITEMS}
+    raw_items = RAW_ITEMS[spec.name]
+    cmap = {item: item for item in raw_items}
     cmap.update(column_map or {})
-    needed = {"site", "platelets", "hb", "leukocytes", "bmi"}
-    if spec.name == "vienna_cats":
-        needed |= {"ddimer", "sp_selectin"}
+    needed = [i for i in raw_items if i not in _OPTIONAL]
     absent = sorted(i for i in needed if cmap[i] not in df.columns)
     if absent:
         raise InputError("the table has no column for " + ", ".join(absent)
@@ -72,8 +73,9 @@ def score_table(df: pd.DataFrame, score: str = "khorana", *,
                     and not isinstance(v, str):
                 v = f"{v}{units[item]}"
             raw[item] = v
-        raw["esa"] = _flag(rec.get(cmap["esa"]), cmap["esa"], i) if cmap["esa"] in df.columns \
-            else False
+        if "esa" in raw_items:
+            raw["esa"] = _flag(rec.get(cmap["esa"]), cmap["esa"], i) \
+                if cmap["esa"] in df.columns else False
         gene = None
         if gene_column is not None:
             g = rec.get(gene_column)

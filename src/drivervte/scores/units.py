@@ -26,7 +26,9 @@ from dataclasses import dataclass
 
 from drivervte.errors import InputError
 
-__all__ = ["ITEM_UNITS", "UnitSpec", "parse_quantity"]
+__all__ = ["ITEM_UNITS", "STAGE_CHOICES", "THERAPY_CHOICES", "UnitSpec", "is_missing",
+           "parse_choice", "parse_flag", "parse_int", "parse_quantity",
+           "parse_therapies"]
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,17 @@ ITEM_UNITS: dict[str, UnitSpec] = {
                 "the value in FEU (ug/mL, mg/L or ng/mL FEU)"}),
     "sp_selectin": UnitSpec("ng/mL", {"ng/ml": 1.0, "ug/l": 1.0, "µg/l": 1.0, "pg/ml": 1e-3},
                             1.0, 1000.0, {}),
+    # Li 2021 (NSCLC): neutrophils in 10^9/L, CEA in ng/mL.
+    "neutrophils": UnitSpec("10^9/L", _COUNT, 0.0, 500.0, {}),
+    "cea": UnitSpec("ng/mL", {"ng/ml": 1.0, "ug/l": 1.0, "µg/l": 1.0, "μg/l": 1.0},
+                    0.0, 100000.0, {}),
+    # COMPASS-CAT: time since cancer diagnosis in months (years convert exactly).
+    "months_since_diagnosis": UnitSpec(
+        "months", {"month": 1.0, "mo": 1.0, "years": 12.0, "year": 12.0, "y": 12.0,
+                   "yr": 12.0},
+        0.0, 1200.0,
+        {u: "days or weeks do not convert exactly to months; give the time in months (or "
+            "years)" for u in ("d", "day", "days", "w", "wk", "week", "weeks")}),
 }
 
 _NUMBER = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
@@ -138,3 +151,105 @@ def parse_quantity(value: object, item: str, *, unit: str | None = None) -> floa
                          f"{out:g} {spec.canonical}, outside the physiological range "
                          f"{spec.low:g}-{spec.high:g} {spec.canonical}{hint}", column=item)
     return out
+
+
+_TRUE = {"1", "true", "yes", "y", "t", "present"}
+_FALSE = {"0", "false", "no", "n", "f", "absent"}
+
+
+def is_missing(v: object) -> bool:
+    """None, NaN, or text such as '', 'NA', 'missing'."""
+    if v is None:
+        return True
+    if isinstance(v, float) and math.isnan(v):
+        return True
+    try:
+        if not isinstance(v, (str, bytes)) and v != v:  # numpy / pandas NaN
+            return True
+    except (TypeError, ValueError):
+        pass
+    return isinstance(v, str) and v.strip().lower() in ("", "na", "nan", "none", "missing")
+
+
+def parse_flag(value: object, item: str) -> bool | None:
+    """A yes/no item: bool, 0/1, or text (yes/no, true/false, present/absent); None if missing.
+
+    Raises :class:`InputError` naming ``item`` for anything else.
+    """
+    if is_missing(value):
+        return None
+    if isinstance(value, str):
+        s = value.strip().lower()
+        if s in _TRUE:
+            return True
+        if s in _FALSE:
+            return False
+    else:
+        try:
+            if value in (0, 1):  # bool, int, float, numpy scalars
+                return bool(value)
+        except (TypeError, ValueError):
+            pass
+    raise InputError(f"'{value}' is not yes/no (accepted: "
+                     f"{', '.join(sorted(_TRUE | _FALSE))})", column=item)
+
+
+def parse_int(value: object, item: str, low: int, high: int) -> int | None:
+    """A whole number in [low, high] (ECOG, a count); None if missing."""
+    if is_missing(value):
+        return None
+    try:
+        x = float(str(value).strip()) if isinstance(value, str) else float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        x = math.nan
+    if isinstance(value, bool) or not math.isfinite(x) or x != int(x) or not low <= x <= high:
+        raise InputError(f"'{value}' is not a whole number from {low} to {high}", column=item)
+    return int(x)
+
+
+def parse_choice(value: object, item: str, choices: dict[str, str]) -> str | None:
+    """A category: ``choices`` maps accepted spellings (lower case) to the canonical value."""
+    if is_missing(value):
+        return None
+    key = str(value).strip().lower().replace(" ", "_").replace("-", "_")
+    if key not in choices:
+        raise InputError(f"unknown value '{value}'; accepted: "
+                         f"{', '.join(sorted(choices))}", column=item)
+    return choices[key]
+
+
+#: Cancer stage categories (COMPASS-CAT "advanced stage" = locally advanced or metastatic;
+#: ONKOTEV "metastatic disease"). TNM stage IV is metastatic (M1) by definition; stages I-III
+#: are not mapped because "locally advanced" is not a TNM stage.
+STAGE_CHOICES: dict[str, str] = {
+    "localized": "localized", "localised": "localized", "local": "localized",
+    "early": "localized",
+    "locally_advanced": "locally_advanced",
+    "metastatic": "metastatic", "iv": "metastatic", "4": "metastatic", "m1": "metastatic",
+}
+
+#: Systemic therapy classes (a patient may have several, comma-separated).
+THERAPY_CHOICES: dict[str, str] = {
+    "anthracycline": "anthracycline", "doxorubicin": "anthracycline",
+    "epirubicin": "anthracycline",
+    "antihormonal": "antihormonal", "anti_hormonal": "antihormonal",
+    "hormonal": "antihormonal", "endocrine": "antihormonal",
+    "platinum": "platinum", "cisplatin": "platinum", "carboplatin": "platinum",
+    "oxaliplatin": "platinum",
+    "gemcitabine": "gemcitabine", "taxane": "taxane", "paclitaxel": "taxane",
+    "docetaxel": "taxane", "pemetrexed": "pemetrexed", "immunotherapy": "immunotherapy",
+    "tki": "tki", "targeted": "tki", "other": "other", "none": "none",
+}
+
+
+def parse_therapies(value: object, item: str = "chemo") -> list[str] | None:
+    """Comma-separated therapy classes (:data:`THERAPY_CHOICES`), sorted; None if missing."""
+    if is_missing(value):
+        return None
+    parts = value if isinstance(value, (list, tuple, set, frozenset)) else str(value).split(",")
+    out = frozenset(parse_choice(p, item, THERAPY_CHOICES) for p in parts if not is_missing(p))
+    if not out:
+        return None
+    if "none" in out and len(out) > 1:
+        raise InputError(f"'{value}' combines 'none' with therapies", column=item)
+    return sorted(out)  # type: ignore[arg-type]
