@@ -12,6 +12,8 @@ import yaml
 from typer.testing import CliRunner
 
 from drivervte.cli.main import app
+from drivervte.evidence.review import run_review
+from drivervte.evidence.store import EvidenceStore
 
 runner = CliRunner()
 EXE = Path(sys.executable).parent / "drivervte"
@@ -32,8 +34,7 @@ def test_user_record_changes_pool_and_survives_restart(tmp_path):
     """Add through the CLI, then run ``.venv/bin/drivervte review`` in a new process."""
     db = str(tmp_path / "db.duckdb")
     env = {**os.environ, "DRIVERVTE_DB": str(tmp_path / "unused.duckdb")}
-    base = runner.invoke(app, ["review", "--db", db, "--out", str(tmp_path / "before")])
-    assert base.exit_code == 0, base.output
+    s0 = run_review(EvidenceStore(db).records()).to_dict()["genes"]["ALK"]
     rec = {"id": "restart_alk", "study": "restart", "authors": "Restart R", "year": 2025,
            "gene": "ALK", "comparator": "negative", "outcome": "VTE", "measure": "HR",
            "estimate": 0.9, "ci_lower": 0.6, "ci_upper": 1.35, "source": "primary_abstract"}
@@ -44,7 +45,6 @@ def test_user_record_changes_pool_and_survives_restart(tmp_path):
                            capture_output=True, text=True, env=env, timeout=300)
     assert after.returncode == 0, after.stderr
     assert after.stderr == ""  # no progress display when stderr is not a terminal
-    s0 = json.loads((tmp_path / "before" / "summary.json").read_text())["genes"]["ALK"]
     s1 = json.loads((tmp_path / "after" / "summary.json").read_text())["genes"]["ALK"]
     assert s1["pooled"]["k"] == s0["pooled"]["k"] + 1
     assert "restart_alk" in s1["pooled"]["record_ids"]
