@@ -96,8 +96,12 @@ def prepare(time, ici, X, group, X2=None, tf=None, entry=None, wfun=None) -> FGD
     t = np.asarray(time, dtype=float)[order]
     ic = np.asarray(ici)[order]
     Xs = np.asarray(X, dtype=float)[order]
-    _, grp = np.unique(np.asarray(group)[order], return_inverse=True)
-    grp = grp.ravel()
+    g_in = np.asarray(group)
+    if g_in.size and np.all(g_in == g_in.flat[0]):
+        grp = np.zeros(t.size, dtype=np.intp)  # one censoring group (the usual case)
+    else:
+        _, grp = np.unique(g_in[order], return_inverse=True)
+        grp = grp.ravel()
     ncg = int(grp.max()) + 1 if grp.size else 1
     n = t.size
     X2s = np.zeros((n, 0)) if X2 is None else np.asarray(X2, dtype=float)[order]
@@ -106,7 +110,10 @@ def prepare(time, ici, X, group, X2=None, tf=None, entry=None, wfun=None) -> FGD
     Xs -= xmean[:p1]
     X2s = X2s - xmean[p1:]
     event = ic == 1
-    uft, dk = np.unique(t[event], return_counts=True)
+    te = t[event]  # sorted
+    first = np.flatnonzero(np.concatenate(([True], te[1:] != te[:-1]))) if te.size else te
+    uft = te[first]
+    dk = np.diff(np.concatenate((first, [te.size])))
     d = uft.size
     kev = np.searchsorted(uft, t[event])
     dkg = np.bincount(grp[event] * d + kev, minlength=ncg * d).reshape(ncg, d).astype(float)
@@ -117,7 +124,7 @@ def prepare(time, ici, X, group, X2=None, tf=None, entry=None, wfun=None) -> FGD
     cens = ic == 0
     comp = []
     for g in range(ncg):
-        sel = grp == g
+        sel = grp == g if ncg > 1 else slice(None)
         if wfun is None:
             knots, vals = censoring_km(t[sel], cens[sel])
             Gown[sel] = eval_censoring(knots, vals, t[sel])
@@ -125,7 +132,8 @@ def prepare(time, ici, X, group, X2=None, tf=None, entry=None, wfun=None) -> FGD
         else:
             Gown[sel] = wfun(t[sel])
             Gk[g] = wfun(uft)
-        comp.append(np.flatnonzero(sel & (ic == 2)))
+        comp.append(np.flatnonzero((grp == g) & (ic == 2)) if ncg > 1 else
+                    np.flatnonzero(ic == 2))
     if tf is None or X2s.shape[1] == 0:
         tfs = np.zeros((d, X2s.shape[1]))
     else:

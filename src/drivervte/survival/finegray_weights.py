@@ -46,10 +46,13 @@ def censoring_km(time: np.ndarray, censored: np.ndarray) -> tuple[np.ndarray, np
     -------
     knots, values : arrays of length (#distinct times + 2), as in ``crr``'s ``approx`` call.
     """
-    order = np.argsort(time, kind="stable")
-    t = time[order]
-    c = censored[order].astype(float)
-    uniq, start = np.unique(t, return_index=True)
+    if time.size > 1 and np.all(time[1:] >= time[:-1]):
+        t, c = time, censored.astype(float)  # already sorted (the usual call)
+    else:
+        order = np.argsort(time, kind="stable")
+        t, c = time[order], censored[order].astype(float)
+    start = np.flatnonzero(np.concatenate(([True], t[1:] != t[:-1])))
+    uniq = t[start]
     n_risk = t.size - start  # number with time >= u
     n_cens = np.add.reduceat(c, start) if t.size else np.zeros(0)
     surv = np.cumprod(1.0 - n_cens / n_risk)
