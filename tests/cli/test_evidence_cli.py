@@ -110,3 +110,19 @@ def test_validate_the_shipped_file_itself():
     res = runner.invoke(app, ["evidence", "validate", str(path), "--json"])
     assert res.exit_code == 0, res.output
     assert len(json.loads(res.stdout)["records"]) >= 40
+
+
+def test_export_edit_add_round_trip(tmp_path):
+    db = str(tmp_path / "db.duckdb")
+    out = tmp_path / "exp.yaml"
+    res = runner.invoke(app, ["evidence", "export", str(out), "--id", "icht_2023_alk_vte_hr",
+                              "--db", db])
+    assert res.exit_code == 0, res.output
+    doc = yaml.safe_load(out.read_text(encoding="utf-8"))
+    assert [r["id"] for r in doc["records"]] == ["icht_2023_alk_vte_hr"]
+    doc["records"][0]["quality_note"] = "checked against the full text"
+    out.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    res = runner.invoke(app, ["evidence", "add", str(out), "--db", db])
+    assert res.exit_code == 0 and "supersedes the shipped record" in res.output
+    missing = runner.invoke(app, ["evidence", "export", str(out), "--id", "nope", "--db", db])
+    assert missing.exit_code == 2 and "nope" in missing.output

@@ -4,6 +4,8 @@
 - ``drivervte evidence validate FILE`` (YAML or CSV; checks, writes nothing)
 - ``drivervte evidence add FILE [--db PATH]`` (validated as a whole, written atomically;
   a record with a shipped id supersedes the shipped record)
+- ``drivervte evidence export OUT.yaml [--id ID ...] [--gene G] [--db PATH]`` (records as
+  YAML that ``add`` accepts: the way to start a correction)
 
 The database defaults to ``$DRIVERVTE_DB``, else ``$XDG_DATA_HOME/drivervte/evidence.duckdb``,
 else ``~/.local/share/drivervte/evidence.duckdb``.
@@ -103,6 +105,31 @@ def add_cmd(
                       f"{len(rep.replaced_user)} replacing earlier user records")
     for rid in rep.supersedes_shipped:
         out_console.print(f"  {rid}: user version supersedes the shipped record")
+
+
+@evidence_app.command("export")
+@handles_input_errors
+def export_cmd(
+    out: Annotated[Path, typer.Argument(help="YAML file to write (records that 'add' accepts).")],
+    ids: Annotated[list[str] | None, typer.Option("--id", help="Only this record id (repeatable).")] = None,
+    gene: Annotated[str | None, typer.Option("--gene", "-g", help="Only this gene.")] = None,
+    db: Annotated[Path | None, typer.Option("--db", help=DB_HELP)] = None,
+) -> None:
+    """Write records (shipped or user) as YAML, ready to edit and 'add' back as corrections."""
+    import yaml
+
+    store = EvidenceStore(db)
+    recs = store.records(gene=gene)
+    if ids:
+        known = {s.record.id for s in recs}
+        missing = [i for i in ids if i not in known]
+        if missing:
+            raise InputError(f"no record with id {', '.join(missing)}", column="--id")
+        recs = [s for s in recs if s.record.id in set(ids)]
+    docs = [s.record.model_dump(mode="json", exclude_none=True) for s in recs]
+    out.write_text(yaml.safe_dump({"records": docs}, sort_keys=False, allow_unicode=True),
+                   encoding="utf-8")
+    out_console.print(f"wrote {len(docs)} record(s) to {out}")
 
 
 def register(app: typer.Typer) -> None:
