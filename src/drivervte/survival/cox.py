@@ -479,7 +479,7 @@ class CoxPH:
             robust_score_test=rscore,
             converged=converged,
             iterations=fit.iterations,
-            n_clusters=n_cl if robust and cl is not None else (n if robust else None),
+            n_clusters=n_cl if cl is not None else None,
             infinite=infinite,
             excluded=list(excluded),
             warnings=notes,

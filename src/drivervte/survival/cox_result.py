@@ -32,7 +32,7 @@ class CoxResult(Result):
     objects keyed by covariate name:
 
     ``n`` (rows used), ``events`` (rows with the event of interest), ``cause``, ``ties``
-    (``efron``/``breslow``), ``robust`` (bool), ``n_clusters`` (robust only, else null),
+    (``efron``/``breslow``), ``robust`` (bool), ``n_clusters`` (null without ``cluster``),
     ``coef``, ``se`` (the standard error used for z, p and CI: the robust one when
     ``robust``), ``se_naive`` (model-based, from the inverse information), ``se_robust``
     (null unless robust), ``hr`` (``exp(coef)``), ``ci_lower``, ``ci_upper`` (Wald CI for the
