@@ -244,10 +244,14 @@ THERAPY_CHOICES: dict[str, str] = {
 
 def parse_therapies(value: object, item: str = "chemo") -> list[str] | None:
     """Comma-separated therapy classes (:data:`THERAPY_CHOICES`), sorted; None if missing."""
+    if isinstance(value, str) and value.strip().lower() == "none":
+        return ["none"]  # 'none' is an answer here, not a missing value
     if is_missing(value):
         return None
     parts = value if isinstance(value, (list, tuple, set, frozenset)) else str(value).split(",")
-    out = frozenset(parse_choice(p, item, THERAPY_CHOICES) for p in parts if not is_missing(p))
+    out = frozenset(THERAPY_CHOICES["none"] if str(p).strip().lower() == "none"
+                    else parse_choice(p, item, THERAPY_CHOICES)
+                    for p in parts if str(p).strip())
     if not out:
         return None
     if "none" in out and len(out) > 1:
