@@ -84,6 +84,13 @@ def test_measure_incompatible_with_kind():
     assert e.column == "measure" and "OR, RR, RD, PETO" in str(e)
     e = err({"xi": [1], "ni": [5]}, "HR")
     assert e.column == "measure"
+    e = err({"yi": [0.1], "vi": [0.1]}, "XYZ")  # generic: must be a measure we can label
+    assert e.column == "measure" and "HR" in str(e)
+
+
+def test_error_names_the_users_column_spelling():
+    e = err({"AI": [1, -1], "BI": [5, 5], "CI": [1, 1], "DI": [5, 5]})
+    assert e.column == "AI"
 
 
 def test_missing_values_excluded_with_reason():

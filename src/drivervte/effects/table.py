@@ -7,7 +7,7 @@ kind         columns                                   measures                 
 ===========  ========================================  =========================  =========
 2x2          ``ai, bi, ci, di`` or ``ai, n1i, ci, n2i``  OR, RR, RD, PETO           OR
 proportion   ``xi, ni`` or ``events, total``           PR, PLO, PLN, PAS, PFT     PLO
-generic      ``yi, vi`` or ``yi, sei``                 any (label only)           GEN
+generic      ``yi, vi`` or ``yi, sei``                 any known but PFT          GEN
 ratio_ci     ``estimate, lower, upper``                OR, RR, HR, SHR, IRR       required
 pvalue       ``estimate, pvalue`` (or ``p``)           OR, RR, HR, SHR, IRR       required
 ===========  ========================================  =========================  =========
@@ -46,6 +46,7 @@ from drivervte.effects.generic import (
 )
 from drivervte.effects.proportions import PROPORTION_MEASURES, default_add, escalc_prop
 from drivervte.effects.sizes import EffectSizes
+from drivervte.effects.transforms import IDENTITY_MEASURES, LOG_MEASURES
 from drivervte.errors import InputError
 
 #: Recognised column sets, in order of preference.
@@ -64,7 +65,9 @@ KIND_COLUMNS: list[tuple[str, tuple[str, ...]]] = [
 KIND_MEASURES: dict[str, tuple[str, ...] | None] = {
     "2x2": BINARY_MEASURES,
     "proportion": PROPORTION_MEASURES,
-    "generic": None,  # any label
+    # yi already on the model scale; the measure names it (and its back-transformation).
+    # PFT is left out: its back-transformation needs the sample sizes.
+    "generic": tuple(sorted((LOG_MEASURES | IDENTITY_MEASURES | {"PLO", "PAS"}) - {"PFT"})),
     "ratio_ci": RATIO_MEASURES,
     "pvalue": RATIO_MEASURES,
 }
@@ -114,13 +117,14 @@ def _check(mask: np.ndarray, message: str, column: str) -> None:
         raise InputError(message, column=column, rows=np.flatnonzero(mask).tolist())
 
 
-def _check_counts(vals: dict[str, np.ndarray], names: tuple[str, ...], ok: np.ndarray) -> None:
+def _check_counts(vals: dict[str, np.ndarray], names: tuple[str, ...], ok: np.ndarray,
+                  cmap: dict[str, str]) -> None:
     for n in names:
         v = vals[n]
         with np.errstate(invalid="ignore"):
-            _check(ok & (v < 0), "negative counts; counts must be >= 0", n)
+            _check(ok & (v < 0), "negative counts; counts must be >= 0", cmap[n])
             _check(ok & (np.abs(v - np.round(v)) > 1e-9),
-                   "counts must be whole numbers (events and totals, not percentages)", n)
+                   "counts must be whole numbers (events and totals, not percentages)", cmap[n])
 
 
 def study_labels(values: Any | None, k: int) -> list[str]:
@@ -313,7 +317,7 @@ def _build_2x2(*, vals, ok, cmap, measure, add, to, drop00, study, **_):
     c = vals["ci"]
     if "bi" in vals:
         b, d = vals["bi"], vals["di"]
-        _check_counts(vals, ("ai", "bi", "ci", "di"), ok)
+        _check_counts(vals, ("ai", "bi", "ci", "di"), ok, cmap)
         for n_name, ev, ne in (("n1i", a, b), ("n2i", c, d)):
             n_val = vals.get(n_name)  # both forms given: they must agree (as metafor checks)
             if n_val is not None:
@@ -321,7 +325,7 @@ def _build_2x2(*, vals, ok, cmap, measure, add, to, drop00, study, **_):
                     _check(ok & (n_val != ev + ne), f"{n_name} differs from the sum of events "
                            "and non-events; fix the counts", cmap[n_name])
     else:
-        _check_counts(vals, ("ai", "n1i", "ci", "n2i"), ok)
+        _check_counts(vals, ("ai", "n1i", "ci", "n2i"), ok, cmap)
         _check(ok & (a > vals["n1i"]), "events (ai) exceed the group size n1i", cmap["ai"])
         _check(ok & (c > vals["n2i"]), "events (ci) exceed the group size n2i", cmap["ci"])
         b, d = vals["n1i"] - a, vals["n2i"] - c
@@ -348,7 +352,7 @@ def _build_2x2(*, vals, ok, cmap, measure, add, to, drop00, study, **_):
 def _build_prop(*, vals, ok, cmap, measure, add, to, study, **_):
     xname, nname = ("xi", "ni") if "xi" in vals else ("events", "total")
     x, n = vals[xname], vals[nname]
-    _check_counts(vals, (xname, nname), ok)
+    _check_counts(vals, (xname, nname), ok, cmap)
     _check(ok & (n <= 0), "group size must be > 0", cmap[nname])
     _check(ok & (x > n), "events exceed the total", cmap[xname])
     add = default_add(measure) if add is None else float(add)
