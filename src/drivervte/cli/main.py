@@ -32,6 +32,7 @@ _COMMAND_MODULES: list[str] = [
     "drivervte.cli.finegray",
     "drivervte.cli.cox",
     "drivervte.cli.logistic",
+    "drivervte.cli.validate_score",
 ]
 
 
