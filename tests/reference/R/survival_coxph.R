@@ -165,6 +165,22 @@ for (tt in c("efron", "breslow")) {
   run_case(paste0("tiny_", tt), "tiny", Surv(time, status) ~ x, tt, "x")
 }
 
+# ---- edge cases: a single event; every event at one time; events at time 0 ----------
+edge <- data.frame(time = c(0, 0, 1, 2, 2, 3, 3, 3, 4, 5, 6, 7),
+                   status = c(1, 0, 1, 1, 1, 1, 1, 0, 1, 0, 1, 0),
+                   x = c(0.3, 1.2, -0.5, 0.8, -1.1, 0.1, 0.6, -0.2, 1.5, -0.7, 0.0, 0.4),
+                   one = c(0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0),
+                   same = c(1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0))
+edge$t_same <- ifelse(edge$same == 1, 2, 5)
+add_data("edge", edge)
+for (tt in c("efron", "breslow")) {
+  run_case(paste0("edge_time_zero_", tt), "edge", Surv(time, status) ~ x, tt, "x")
+  run_case(paste0("edge_single_event_", tt), "edge", Surv(time, one) ~ x, tt, "x",
+           list(status = "one"))
+  run_case(paste0("edge_all_tied_", tt), "edge", Surv(t_same, same) ~ x, tt, "x",
+           list(time = "t_same", status = "same"))
+}
+
 # ---- monotone likelihood: no events when x = 1 (coefficient -> -Inf) ---------------
 mono <- data.frame(time = c(1, 2, 3, 4, 5, 6, 7, 8, 9, 10),
                    status = c(1, 1, 0, 1, 1, 0, 0, 1, 0, 0),
