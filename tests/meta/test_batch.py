@@ -226,3 +226,18 @@ def test_docstring_example_runs():
 
     result = doctest.testmod(mod)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_exact_mode_agrees_with_the_single_fit_engine():
+    """fit_batch(exact=True) and drivervte.meta.rma.fit_rma (REML) reach the same optimum."""
+    from drivervte.meta.rma import fit_rma
+
+    rng = np.random.default_rng(5)
+    v = rng.uniform(0.005, 0.3, size=(12, 25))
+    y = rng.normal(0.1, np.sqrt(v + rng.choice([0.0, 0.03, 0.3], size=25)))
+    ex = fit_batch(y, v, exact=True)
+    for j in range(25):
+        single = fit_rma(y[:, j], v[:, j], method="REML", confint=False)
+        assert ex.tau2[j] == pytest.approx(single.tau2, rel=1e-7, abs=1e-10)
+        assert ex.estimate[j] == pytest.approx(single.estimate, rel=1e-7, abs=1e-10)
+        assert ex.se[j] == pytest.approx(single.se, rel=1e-7)

@@ -6,6 +6,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import load_reference
 from drivervte.errors import InputError
@@ -119,3 +121,25 @@ def test_summary_and_transformed():
     assert res.transformed["estimate"] == pytest.approx(np.exp(res.estimate))
     s = res.summary()
     assert "Cochran-Mantel-Haenszel" in s and "MH meta-analysis" in s
+
+
+tables = st.lists(st.tuples(*[st.integers(0, 60)] * 4), min_size=2, max_size=8)
+
+
+@settings(max_examples=60, deadline=None)
+@given(tables, st.sampled_from(["OR", "RR", "RD"]))
+def test_swapping_groups_negates_the_mh_estimate_and_order_does_not_matter(rows, measure):
+    a, b, c, d = (np.array(col, float) for col in zip(*rows, strict=True))
+    if (a + b == 0).any() or (c + d == 0).any():
+        return  # an empty group; validated elsewhere
+    try:
+        fwd = rma_mh(a, b, c, d, measure=measure)
+    except InputError:
+        return  # nothing to pool (all double-zero)
+    rev = rma_mh(c, d, a, b, measure=measure)
+    perm = rma_mh(a[::-1], b[::-1], c[::-1], d[::-1], measure=measure)
+    if np.isfinite(fwd.estimate) and np.isfinite(rev.estimate):
+        assert rev.estimate == pytest.approx(-fwd.estimate, rel=1e-9, abs=1e-12)
+        assert rev.se == pytest.approx(fwd.se, rel=1e-9)
+    assert perm.estimate == pytest.approx(fwd.estimate, rel=1e-9, abs=1e-12, nan_ok=True)
+    assert perm.Q == pytest.approx(fwd.Q, rel=1e-9, abs=1e-9, nan_ok=True)
