@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from conftest import load_reference
 from drivervte.survival.finegray import FineGray
@@ -59,6 +60,12 @@ def test_crr_coef_var_loglik(case):
     assert r.n == case["n"]
     se = np.sqrt(np.diag(np.array(case["var"])))
     np.testing.assert_allclose([r.se[k] for k in r.names], se, rtol=RTOL_SE)
+    # summary.crr: p = 2 (1 - pnorm(|b| / se)), CI exp(b -/+ qnorm(.975) se)
+    b = np.array(case["coef"])
+    np.testing.assert_allclose([r.pvalue[k] for k in r.names],
+                               2 * stats.norm.sf(np.abs(b) / se), rtol=RTOL_SE)
+    np.testing.assert_allclose([r.ci_upper[k] for k in r.names],
+                               np.exp(b + stats.norm.ppf(0.975) * se), rtol=RTOL_SE)
 
 
 @pytest.mark.parametrize("case", CRR, ids=[c["name"] for c in CRR])

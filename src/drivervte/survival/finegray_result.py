@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from statistics import NormalDist
 
 import numpy as np
-from scipy import stats
 
 from drivervte.results import Result, fmt_num, fmt_p, format_table
 
@@ -115,10 +116,11 @@ def build_result(
         if var_model is not None
         else np.full(len(beta), np.nan)
     )
-    zq = stats.norm.ppf(1 - (1 - level) / 2)
+    zq = NormalDist().inv_cdf(1 - (1 - level) / 2)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         z = beta / se
-        p = 2 * stats.norm.sf(np.abs(z))
+        p = np.array([math.erfc(abs(v) / math.sqrt(2)) if np.isfinite(v) else np.nan
+                      for v in z])  # 2 * (1 - Phi(|z|))
         lo, hi = np.exp(beta - zq * se), np.exp(beta + zq * se)
         hr = np.exp(beta)
 
