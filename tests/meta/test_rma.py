@@ -224,6 +224,11 @@ def test_rank_deficient_design_names_columns():
     assert ei.value.column == "mods"
 
 
+def test_unknown_control_key_for_every_method():
+    with pytest.raises(InputError, match="control"):
+        fit_rma([0.1, 0.2], [0.1, 0.1], method="EE", control={"treshold": 1e-8})
+
+
 def test_bad_method_and_test():
     with pytest.raises(InputError, match="method"):
         fit_rma([0.1, 0.2], [0.1, 0.1], method="XX")
