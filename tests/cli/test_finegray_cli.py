@@ -114,3 +114,27 @@ def test_subprocess_parquet(tmp_path):
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     np.testing.assert_allclose([out["coef"][k] for k in NAMES], CASE["coef"], rtol=RTOL_ITER)
+
+
+def test_entry_option_matches_finegray_coxph(tmp_path):
+    case = next(c for c in REF["cases"] if c["name"] == "sim_fg_entry")
+    df = _table().assign(entry=REF["data"]["sim"]["entry"])
+    p = tmp_path / "entry.csv"
+    df.to_csv(p, index=False)
+    r = runner.invoke(app, ["finegray", str(p), *ARGS, "--entry", "entry", "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    np.testing.assert_allclose([out["coef"][k] for k in NAMES], case["coef"], rtol=RTOL_ITER)
+    se = np.sqrt(np.diag(np.array(case["var_robust"])))
+    np.testing.assert_allclose([out["se"][k] for k in NAMES], se, rtol=RTOL_SE)
+
+
+def test_cencode_option(tmp_path):
+    df = _table()
+    df["status"] = df["status"].where(df["status"] != 0, 9)
+    p = tmp_path / "c9.csv"
+    df.to_csv(p, index=False)
+    r = runner.invoke(app, ["finegray", str(p), *ARGS, "--cencode", "9", "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    np.testing.assert_allclose([out["coef"][k] for k in NAMES], CASE["coef"], rtol=RTOL_ITER)

@@ -8,10 +8,12 @@ standard errors RTOL_SE. In practice agreement is ~1e-12 (measured: see the repo
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
 from conftest import load_reference
+from drivervte.errors import InputError
 from drivervte.survival.finegray import FineGray
 from drivervte.survival.finegray_scan import fast_kernel, prepare
 from tolerances import RTOL_EXACT, RTOL_ITER, RTOL_SE
@@ -151,3 +153,25 @@ def test_finegray_coxph_equals_crr_without_ties_only():
                                rtol=1e-8)
     diff = np.max(np.abs(np.subtract(by["sim_fg_noentry"]["coef"], by["sim_cause1"]["coef"])))
     assert diff > 1e-5
+
+
+def test_dataframe_path_with_cov2_and_cengroup():
+    """The DataFrame path (prepare_cohort + design_matrix) gives crr's numbers too."""
+    case = next(c for c in CRR if c["name"] == "sim_tf_cengroup")
+    df = pd.DataFrame(REF["data"]["sim"])
+    fg = FineGray().fit(df, time="time", status="status", covariates=case["covariates"],
+                        cov2=case["cov2"], tf=TF[case["tf"]], cengroup="site")
+    np.testing.assert_allclose(fg.coef_, case["coef"], rtol=RTOL_ITER)
+    np.testing.assert_allclose(fg.vcov_, np.array(case["var"]), rtol=RTOL_SE, atol=1e-14)
+    assert fg.names_[-2:] == ["egfr*tf1", "age*tf2"]
+
+
+def test_entry_cannot_combine_with_cengroup_or_cov2():
+    d = REF["data"]["sim"]
+    t, s = np.asarray(d["time"], float), np.asarray(d["status"], float)
+    X = np.column_stack([d["egfr"], d["age"]]).astype(float)
+    e = np.asarray(d["entry"], float)
+    with pytest.raises(InputError, match="cengroup"):
+        FineGray().fit(time=t, status=s, X=X, entry=e, cengroup=np.asarray(d["site"]))
+    with pytest.raises(InputError, match="cov2"):
+        FineGray().fit(time=t, status=s, X=X, entry=e, cov2=X[:, :1], tf=np.log)
