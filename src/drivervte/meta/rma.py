@@ -48,7 +48,7 @@ from drivervte.meta.regression import (
     wls,
 )
 from drivervte.meta.result import MetaResult, ModeratorResult
-from drivervte.meta.tau2 import TAU2_METHODS, _control, estimate_tau2
+from drivervte.meta.tau2 import TAU2_METHODS, estimate_tau2, resolve_control
 from drivervte.results import Result, format_table
 
 __all__ = ["METHODS", "TESTS", "Prediction", "fit_rma", "predict"]
@@ -157,7 +157,7 @@ def fit_rma(
     if not 0 < alpha < 1:
         raise InputError(f"level {level} must lie between 0 and 100", column="level")
     yi, vi, labels = _validate_yv(yi, vi, study)
-    _control(control)  # unknown keys are an error for every method
+    resolve_control(control)  # unknown keys are an error for every method
     k = yi.size
     is_ee = meth in ("EE", "FE")
     if X is None:

@@ -49,6 +49,7 @@ __all__ = [
     "estimate_tau2",
     "proj",
     "qe_at",
+    "resolve_control",
     "tau2_dl",
     "tau2_eb",
     "tau2_he",
@@ -114,7 +115,8 @@ def _center(yi: np.ndarray) -> np.ndarray:
     return yi - yi.mean()
 
 
-def _control(control: dict[str, Any] | None) -> dict[str, Any]:
+def resolve_control(control: dict[str, Any] | None) -> dict[str, Any]:
+    """``DEFAULT_CONTROL`` updated with ``control``; unknown keys raise ``InputError``."""
     con = dict(DEFAULT_CONTROL)
     if control:
         unknown = set(control) - set(con)
@@ -194,7 +196,7 @@ def tau2_sj(yi, vi, X, tau2_fixed: float | None = None, control=None) -> Tau2Est
     2 tau2^2 tr(PP))``. Sidik & Jonkman (2005); metafor ``rma.uni(method="SJ")``.
     """
     k, p = X.shape
-    con = _control(control)
+    con = resolve_control(control)
     yc = _center(yi)
     t0 = float(np.mean(yc * yc)) if con["tau2_init"] is None else float(con["tau2_init"])
     pr = Proj(X, 1.0 / (vi + t0))
@@ -227,7 +229,7 @@ def tau2_pm(yi, vi, X, tau2_fixed: float | None = None, control=None) -> Tau2Est
     metafor ``rma.uni(method="PM")``.
     """
     k, p = X.shape
-    con = _control(control)
+    con = resolve_control(control)
     if tau2_fixed is not None:
         t2 = float(tau2_fixed)
         return Tau2Estimate(t2, _se_pm_eb(vi, t2, k, p))
@@ -276,7 +278,7 @@ def _ll(tau2, yi, vi, X, reml: bool) -> float:
 
 def _fisher(kind: str, yi, vi, X, tau2_fixed, control) -> Tau2Estimate:
     k, p = X.shape
-    con = _control(control)
+    con = resolve_control(control)
     yc = _center(yi)
     if tau2_fixed is not None:
         t2 = float(tau2_fixed)
