@@ -339,7 +339,8 @@ def validate_score(
     if pred is not None:
         q = pd.qcut(pd.Series(marker), q=n_groups, duplicates="drop")
         cats = q.cat.categories
-        labels_all = [f"Q{k + 1} {c}" for k, c in enumerate(cats)]
+        labels_all = [f"Q{k + 1} ({max(c.left, 0.0):.3g}, {c.right:.3g}]"
+                      for k, c in enumerate(cats)]
         group = np.asarray([labels_all[k] for k in q.cat.codes], dtype=object)
         expected = {g: {t: float(np.mean(marker[group == g])) for t in times}
                     for g in labels_all}

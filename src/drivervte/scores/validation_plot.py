@@ -40,7 +40,8 @@ def calibration_plot(result: ValidationResult, path: str | Path | None = None) -
             ax.errorbar(x, 100 * obs, yerr=100 * np.nan_to_num(yerr), fmt="o",
                         color=PALETTE[0], capsize=2, label="observed")
             ax.plot(x, 100 * exp, "x", color=PALETTE[1], markersize=6, label="expected")
-            ax.set_xticks(x, groups)
+            ax.set_xticks(x, [g.split(" (")[0] for g in groups])
+            ax.set_ylim(bottom=0)
             ax.set_title(f"{t:g} months")
             ax.set_xlabel("risk group")
         axes[0].set_ylabel("Cumulative incidence (%)")
