@@ -176,3 +176,15 @@ def test_named_columns_appear_in_exclusions_and_errors():
     with pytest.raises(InputError) as ei:
         rma(bad, yi="y", vi="v")
     assert ei.value.column == "v" and ei.value.rows == [1]
+
+
+def test_effect_size_notes_reach_the_result():
+    t = BCG.copy()
+    t.loc[0, "ai"] = 0  # a zero cell: escalc adds 1/2, and says so
+    from drivervte.effects import from_table
+
+    es = from_table(t, "OR")
+    assert es.notes
+    res = rma(t, measure="OR", method="DL")
+    assert res.warnings[: len(es.notes)] == es.notes
+    assert res.yi[0] == pytest.approx(es.yi[0])
