@@ -93,10 +93,11 @@ _R_SCRIPT = """
 suppressPackageStartupMessages(library(cmprsk))
 d <- read.csv(commandArgs(TRUE)[1])
 X <- as.matrix(d[, grep("^x", names(d))])
-t0 <- proc.time()[["elapsed"]]
+t0 <- proc.time()
 f <- crr(d$t, d$s, X)
-el <- proc.time()[["elapsed"]] - t0
-cat(jsonlite::toJSON(list(seconds = el, coef = unname(f$coef),
+el <- proc.time() - t0
+cat(jsonlite::toJSON(list(seconds = el[["elapsed"]],
+    cpu = el[["user.self"]] + el[["sys.self"]], coef = unname(f$coef),
     se = unname(sqrt(diag(f$var)))), digits = NA, auto_unbox = TRUE))
 """
 
@@ -106,7 +107,7 @@ import numpy as np
 sys.path.append({path!r})
 d = np.load({npz!r})
 t, s, X = d["t"], d["s"], d["X"]
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 if {pkg!r} == "pycrr":
     from pycrr.model import FineGrayModel
     m = FineGrayModel().fit(X, t, s, event_of_interest=1)
@@ -115,8 +116,9 @@ else:
     from comprisk import FineGrayRegression
     m = FineGrayRegression(robust_se=True).fit(X, time=t, event=s)
     coef, se = m.coef_, m.se_
-el = time.perf_counter() - t0
-print(json.dumps(dict(seconds=el, coef=list(map(float, coef)), se=list(map(float, se)))))
+el, cpu = time.perf_counter() - t0, time.process_time() - c0
+print(json.dumps(dict(seconds=el, cpu=cpu, coef=list(map(float, coef)),
+                      se=list(map(float, se)))))
 """
 
 
@@ -214,7 +216,7 @@ def main() -> None:
                 if "skipped" in r:
                     row["skipped"] = r["skipped"]
                 else:
-                    row |= {"seconds": round(r["seconds"], 3),
+                    row |= {"seconds": round(r["seconds"], 3), "cpu": round(r["cpu"], 3),
                             "max_rel_coef": rel(r["coef"], coef),
                             "max_rel_se": rel(r["se"], se)}
                 rows.append(row)
