@@ -103,3 +103,25 @@ def test_cli_bad_ecog_exits_2():
     args[args.index("--ecog") + 1] = "ambulatory"
     out = runner.invoke(app, args)
     assert out.exit_code == 2 and "--ecog" in out.output
+
+
+def test_table_keeps_rows_and_reports_ranges(tmp_path):
+    import pandas as pd
+
+    df = pd.DataFrame({"id": [1, 2, 3], "ecog": [2, 0, None], "egfr_mutation": [1, 0, None],
+                       "neutrophils": [8.0, 4.0, 5.0], "hb": [110, 140, 130],
+                       "cea": [6.0, 1.0, 1.0], "ddimer": [1500, 300, 300]})
+    path = tmp_path / "li.csv"
+    df.to_csv(path, index=False)
+    out = tmp_path / "scored.csv"
+    cli = runner.invoke(app, ["risk", str(path), "--score", "li2021", "--unit", "hb=g/L",
+                              "--unit", "ddimer=ng/mL", "--out", str(out)])
+    assert cli.exit_code == 0, cli.output
+    scored = pd.read_csv(out)
+    assert list(scored["id"]) == [1, 2, 3]
+    assert scored.loc[0, "points"] == 9 and scored.loc[1, "points"] == 0
+    assert pd.isna(scored.loc[2, "points"])
+    assert (scored.loc[2, "points_min"], scored.loc[2, "points_max"]) == (-1, 1)
+    assert scored.loc[2, "missing"] == "ecog,egfr_mutation"
+    bad = runner.invoke(app, ["risk", str(path), "--score", "li2021", "--ecog", "2"])
+    assert bad.exit_code == 2 and "--ecog" in bad.output

@@ -122,7 +122,10 @@ def risk_cmd(
                    "--leukocytes": leukocytes, "--bmi": bmi, "--gene": gene, "--chemo": chemo,
                    "--months-since-diagnosis": months_since_diagnosis, "--stage": stage,
                    "--cv-risk-factors": cv_risk_factors, "--ecog": ecog,
-                   "--neutrophils": neutrophils, "--cea": cea}
+                   "--neutrophils": neutrophils, "--cea": cea, "--cvc": cvc,
+                   "--hospitalization": hospitalization, "--prior-vte": prior_vte,
+                   "--vascular-compression": vascular_compression,
+                   "--egfr-mutation": egfr_mutation}
         given = [k for k, v in singles.items() if v is not None]
         if given:
             raise InputError("give either FILE or the one-patient options, not both",
