@@ -172,7 +172,8 @@ def auc_competing(time: np.ndarray, status: np.ndarray, marker: np.ndarray, t: f
     w = np.zeros(n)
     ev = case | comp
     w[ev] = 1.0 / km.surv(time[ev], left=True)
-    w[late] = 1.0 / g_t
+    if late.any():  # G(t) > 0 whenever someone is still followed after t
+        w[late] = 1.0 / g_t
     # weighted concordance by marker value (ties 1/2)
     uniq, inv = np.unique(marker, return_inverse=True)
     w_case_v = np.bincount(inv, weights=w * case, minlength=uniq.size)
