@@ -37,11 +37,15 @@ def _cif_at(time: np.ndarray, status: np.ndarray, t: float, cause: int) -> float
         return float("nan")
     if not np.any(status != 0):
         return 0.0 if time.max() >= t else float("nan")
+    # when everyone left at the last time has an event, the all-cause survival is 0 there
+    # and the cumulative incidence is final: it stays defined after the last time
+    final = bool(np.all(status[time == time.max()] != 0))
+    tq = min(t, float(time.max())) if final else t
     res = cumulative_incidence(time, status)
     curve = res.curves["1"].get(str(int(cause)))
     if curve is None:
-        return 0.0 if time.max() >= t else float("nan")
-    return float(curve.at(np.array([t]))[0][0])
+        return 0.0 if time.max() >= tq else float("nan")
+    return float(curve.at(np.array([tq]))[0][0])
 
 
 def nri_competing(time: np.ndarray, status: np.ndarray, old: np.ndarray, new: np.ndarray,
