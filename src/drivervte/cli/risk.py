@@ -54,7 +54,8 @@ def risk_cmd(
     file: Annotated[Path | None, typer.Argument(help="A table of patients (CSV/Parquet).",
                                                 show_default=False)] = None,
     score: Annotated[str, typer.Option(
-        "--score", help="khorana | vienna_cats | compass_cat | onkotev | li2021")] = "khorana",
+        "--score", help="khorana | vienna_cats | compass_cat | onkotev | protecht | conko | "
+                        "li2021")] = "khorana",
     site: Annotated[str | None, typer.Option("--site", help="Tumour site, e.g. lung.")] = None,
     platelets: Annotated[str | None, typer.Option(
         "--platelets", help="x10^9/L (or with a unit, e.g. 380000/uL).")] = None,
@@ -70,8 +71,9 @@ def risk_cmd(
                                "taken as no, with a note).")] = None,
     chemo: Annotated[str | None, typer.Option(
         "--chemo", help="Systemic therapy classes, comma-separated: anthracycline, "
-                        "antihormonal, platinum, gemcitabine, taxane, pemetrexed, "
-                        "immunotherapy, tki, other, none (COMPASS-CAT).")] = None,
+                        "antihormonal, cisplatin, carboplatin, oxaliplatin, platinum, "
+                        "gemcitabine, taxane, pemetrexed, "
+                        "immunotherapy, tki, other, none (COMPASS-CAT, PROTECHT).")] = None,
     months_since_diagnosis: Annotated[str | None, typer.Option(
         "--months-since-diagnosis", help="Months since cancer diagnosis (or e.g. 2years) "
                                          "(COMPASS-CAT).")] = None,
@@ -93,7 +95,8 @@ def risk_cmd(
     vascular_compression: Annotated[bool | None, typer.Option(
         "--vascular-compression/--no-vascular-compression",
         help="Vascular or lymphatic compression by the tumour (ONKOTEV).")] = None,
-    ecog: Annotated[str | None, typer.Option("--ecog", help="ECOG 0-4 (Li 2021).")] = None,
+    ecog: Annotated[str | None, typer.Option("--ecog", help="ECOG 0-4 (CONKO, Li 2021).")] \
+    = None,
     egfr_mutation: Annotated[bool | None, typer.Option(
         "--egfr-mutation/--no-egfr-mutation", help="EGFR-mutant NSCLC (Li 2021).")] = None,
     neutrophils: Annotated[str | None, typer.Option(

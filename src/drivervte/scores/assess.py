@@ -21,15 +21,16 @@ from scipy import special, stats
 from drivervte import DISCLAIMER
 from drivervte.errors import InputError
 from drivervte.results import Result, format_table
-from drivervte.scores import compass_cat, li2021, onkotev
+from drivervte.scores import compass_cat, conko, li2021, onkotev, protecht
 from drivervte.scores.genotype import gene_adjusted_risk, pooled_relative_effect
 from drivervte.scores.khorana import KHORANA, VIENNA_CATS
 from drivervte.scores.spec import ScoreSpec, evaluate
-from drivervte.scores.units import is_missing, parse_quantity
+from drivervte.scores.units import is_missing, parse_int, parse_quantity
 
 SCORES: dict[str, ScoreSpec] = {"khorana": KHORANA, "vienna_cats": VIENNA_CATS,
                                 "compass_cat": compass_cat.COMPASS_CAT,
-                                "onkotev": onkotev.ONKOTEV, "li2021": li2021.LI2021}
+                                "onkotev": onkotev.ONKOTEV, "li2021": li2021.LI2021,
+                                "protecht": protecht.PROTECHT, "conko": conko.CONKO}
 _ALIASES = {"cats": "vienna_cats", "vienna": "vienna_cats", "vienna-cats": "vienna_cats",
             "compass-cat": "compass_cat", "compasscat": "compass_cat", "li": "li2021",
             "li_2021": "li2021", "li-2021": "li2021"}
@@ -38,7 +39,7 @@ _KHORANA_RAW = ("site", "platelets", "hb", "esa", "leukocytes", "bmi")
 RAW_ITEMS: dict[str, tuple[str, ...]] = {
     "khorana": _KHORANA_RAW, "vienna_cats": (*_KHORANA_RAW, "ddimer", "sp_selectin"),
     "compass_cat": compass_cat.RAW_ITEMS, "onkotev": onkotev.RAW_ITEMS,
-    "li2021": li2021.RAW_ITEMS,
+    "li2021": li2021.RAW_ITEMS, "protecht": protecht.RAW_ITEMS, "conko": conko.RAW_ITEMS,
 }
 
 
@@ -155,6 +156,14 @@ def read_items(spec: ScoreSpec, raw: dict[str, Any]) -> tuple[dict[str, Any], li
         kvals, notes = _read_khorana(KHORANA, {k: raw.get(k) for k in _KHORANA_RAW})
         values, more = onkotev.read_items(raw, evaluate(KHORANA, kvals))
         return values, notes + more
+    if spec.name == "conko":
+        values, notes = _read_khorana(spec, raw)
+        values["ecog"] = parse_int(raw.get("ecog"), "ecog", 0, 4)
+        return values, notes
+    if spec.name == "protecht":
+        values, notes = _read_khorana(KHORANA, raw)
+        more_values, more = protecht.read_items(raw)
+        return {**values, **more_values}, notes + more
     return _read_khorana(spec, raw)
 
 
