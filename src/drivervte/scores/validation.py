@@ -337,11 +337,14 @@ def validate_score(
 
     # calibration groups and expected risks
     if pred is not None:
-        q = pd.qcut(pd.Series(marker), q=n_groups, duplicates="drop")
-        cats = q.cat.categories
-        labels_all = [f"Q{k + 1} ({max(c.left, 0.0):.3g}, {c.right:.3g}]"
-                      for k, c in enumerate(cats)]
-        group = np.asarray([labels_all[k] for k in q.cat.codes], dtype=object)
+        if np.unique(marker).size > 1 and n_groups > 1:
+            q = pd.qcut(pd.Series(marker), q=n_groups, duplicates="drop")
+            labels_all = [f"Q{k + 1} ({max(c.left, 0.0):.3g}, {c.right:.3g}]"
+                          for k, c in enumerate(q.cat.categories)]
+            group = np.asarray([labels_all[k] for k in q.cat.codes], dtype=object)
+        else:  # one group (constant marker or n_groups = 1)
+            labels_all = [f"all ({marker.min():.3g}, {marker.max():.3g}]"]
+            group = np.full(n, labels_all[0], dtype=object)
         expected = {g: {t: float(np.mean(marker[group == g])) for t in times}
                     for g in labels_all}
         order = labels_all
