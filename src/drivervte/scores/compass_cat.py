@@ -1,8 +1,8 @@
 """The COMPASS-CAT score (cancer-associated thrombosis in breast, colorectal, lung, ovarian cancer).
 
-Gerotziafas GT, Taher A, Abdel-Razeq H, et al. A predictive score for thrombosis associated
-with breast, colorectal, lung, or ovarian cancer: the prospective COMPASS-Cancer-Associated
-Thrombosis study. Oncologist 2017;22(10):1222-1231, doi:10.1634/theoncologist.2016-0414.
+Gerotziafas GT et al. A predictive score for thrombosis associated with breast, colorectal,
+lung, or ovarian cancer: the prospective COMPASS-Cancer-Associated Thrombosis study.
+Oncologist 2017;22:1222, doi:10.1634/theoncologist.2016-0414.
 Derived in outpatients with breast, colorectal, lung or ovarian cancer on anticancer
 treatment (not on LMWH).
 
@@ -30,12 +30,14 @@ Palliative Care (BMJ) Table 4 "COMPASS-CAT: a risk assessment model for cancer-r
 (all items and points except the CVC row, which it footnotes), and the Medical Algorithms
 Company calculator page for Gerotziafas et al. (all 8 items with points, "locally advanced or
 metastatic" for stage, ">= 350,000 per uL" for platelets, "a score >= 7 indicates a high
-risk", range 0-28).
+risk", range 0-28). A third table (BMJ Open Respiratory Research, Table 1) gives 2 points for
+hospitalisation and lists anthracycline only; it disagrees with the two sources above, which
+agree with each other, so their version is used.
 
 Published risk: the derivation paper's per-group VTE rates could not be verified, so they
-are not shipped. The risks reported are those of the external validation (Spyropoulos AC et
-al., Oncologist 2020;25(7):e1083-e1090, doi:10.1634/theoncologist.2019-0482; 3,814
-patients, documented VTE at 6 months): 2.27% low/intermediate, 6.31% high. Its abstract
+are not shipped. The risks reported are those of the external validation (Oncologist
+2020;25(7):e1083-e1090, doi:10.1634/theoncologist.2019-0482; 3,814 patients, documented VTE
+at 6 months): 2.27% low/intermediate, 6.31% high. Its abstract
 gives no group sizes, so no interval is attached (``n`` is null). Sensitivity 95%,
 specificity 12%, AUC 0.62 in that cohort: discrimination was modest.
 """
@@ -61,13 +63,13 @@ __all__ = ["COMPASS_CAT", "RAW_ITEMS", "read_items"]
 RAW_ITEMS = ("chemo", "months_since_diagnosis", "cvc", "stage", "cv_risk_factors",
              "hospitalization", "prior_vte", "platelets")
 
-_SPY = ("Spyropoulos et al., Oncologist 2020;25:e1083 (COMPASS-CAT external validation, "
-        "n = 3,814), documented VTE at 6 months")
+_SPY = ("COMPASS-CAT external validation, Oncologist 2020;25:e1083 (n = 3,814), documented "
+        "VTE at 6 months")
 
 COMPASS_CAT = ScoreSpec(
     name="compass_cat",
     title="COMPASS-CAT score",
-    citation="Gerotziafas GT et al. Oncologist 2017;22(10):1222-1231. "
+    citation="Gerotziafas GT et al. Oncologist 2017;22:1222. "
              "doi:10.1634/theoncologist.2016-0414",
     items=(
         Item("chemo", "Anti-hormonal therapy (HR+ breast cancer) or anthracycline: 6", None,

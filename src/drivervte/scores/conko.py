@@ -1,10 +1,8 @@
 """The CONKO score: the Khorana score with BMI replaced by performance status >= 2.
 
-Pelzer U, Sinn M, Stieler J, Riess H. [Primary pharmacological prevention of
-thromboembolic events in ambulatory patients with advanced pancreatic cancer treated with
-chemotherapy?] Dtsch Med Wochenschr 2013;138(41):2084-2088,
-doi:10.1055/s-0033-1349608 (CONKO-004 trial cohort; also presented as an abstract, Ann Oncol
-2013).
+Pelzer U et al., 2013: a retrospective analysis of the CONKO-004 trial cohort (advanced
+pancreatic cancer on chemotherapy), published as an abstract (Ann Oncol 2013); the full
+reference could not be verified here.
 
 =============================================================  ======
 item                                                            points
@@ -38,8 +36,7 @@ RAW_ITEMS = ("site", "platelets", "hb", "esa", "leukocytes", "ecog")
 CONKO = ScoreSpec(
     name="conko",
     title="CONKO score (Khorana with performance status instead of BMI)",
-    citation="Pelzer U et al. Dtsch Med Wochenschr 2013;138(41):2084-2088. "
-             "doi:10.1055/s-0033-1349608",
+    citation="Pelzer U et al. 2013 (CONKO-004 cohort; Ann Oncol 2013 abstract)",
     items=(*(it for it in KHORANA.items if it.name != "bmi"),
            Item("ecog", "WHO/ECOG performance status >= 2: 1", None, lambda e: int(e >= 2),
                 (0, 1))),

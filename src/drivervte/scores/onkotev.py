@@ -1,8 +1,6 @@
 """The ONKOTEV score (VTE in ambulatory patients with solid tumours on active treatment).
 
-Cella CA, Di Minno G, Carlomagno C, et al. Preventing venous thromboembolism in ambulatory
-cancer patients: the ONKOTEV study. Oncologist 2017;22(5):601-608,
-doi:10.1634/theoncologist.2016-0246. Validated prospectively in ONKOTEV-2: Cella CA,
+Cella CA et al. (the ONKOTEV study). Oncologist 2017;22:601-608. Validated prospectively in ONKOTEV-2: Cella CA,
 Knoedler M, Hall M, et al. JAMA Netw Open 2023;6(2):e230010,
 doi:10.1001/jamanetworkopen.2023.0010.
 
@@ -51,7 +49,8 @@ _SRC = ("Cella et al., JAMA Netw Open 2023;6:e230010 (ONKOTEV-2, n = 425), patie
 ONKOTEV = ScoreSpec(
     name="onkotev",
     title="ONKOTEV score",
-    citation="Cella CA et al. Oncologist 2017;22(5):601-608. doi:10.1634/theoncologist.2016-0246",
+    citation="Cella CA et al. Oncologist 2017;22:601-608; validation: Cella CA et al. JAMA Netw "
+             "Open 2023;6(2):e230010. doi:10.1001/jamanetworkopen.2023.0010",
     items=(
         Item("khorana_gt2", "Khorana score > 2: 1", None,
              lambda v: int(v["range"][0] > 2), (0, 1)),

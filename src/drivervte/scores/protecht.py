@@ -2,9 +2,8 @@
 
 Verso M, Agnelli G, Barni S, Gasparini G, LaBianca R. A modified Khorana risk assessment
 score for venous thromboembolism in cancer patients receiving chemotherapy: the Protecht
-score. Intern Emerg Med 2012;7(3):291-292, doi:10.1007/s11739-012-0784-y. Built on the
-placebo arm of the PROTECHT trial (nadroparin vs placebo in ambulatory patients on
-chemotherapy; Agnelli et al., Lancet Oncol 2009).
+score. Intern Emerg Med 2012;7:291. Built on the PROTECHT trial (nadroparin vs placebo in
+ambulatory patients on chemotherapy; 769 nadroparin, 381 placebo).
 
 =========================================================  ======
 item                                                        points
@@ -41,7 +40,7 @@ RAW_ITEMS = ("site", "platelets", "hb", "esa", "leukocytes", "bmi", "chemo")
 PROTECHT = ScoreSpec(
     name="protecht",
     title="PROTECHT score (Khorana + gemcitabine + platinum)",
-    citation="Verso M et al. Intern Emerg Med 2012;7(3):291-292. doi:10.1007/s11739-012-0784-y",
+    citation="Verso M et al. Intern Emerg Med 2012;7:291",
     items=(*KHORANA.items,
            Item("gemcitabine", "Gemcitabine chemotherapy: 1", None, lambda b: int(b), (0, 1)),
            Item("platinum", "Platinum-based chemotherapy (cisplatin, carboplatin): 1", None,
