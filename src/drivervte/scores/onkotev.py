@@ -1,7 +1,7 @@
 """The ONKOTEV score (VTE in ambulatory patients with solid tumours on active treatment).
 
-Cella CA et al. (the ONKOTEV study). Oncologist 2017;22:601-608. Validated prospectively in ONKOTEV-2: Cella CA,
-Knoedler M, Hall M, et al. JAMA Netw Open 2023;6(2):e230010,
+Cella CA et al. (the ONKOTEV study). Oncologist 2017;22:601-608. Validated prospectively in
+ONKOTEV-2: Cella CA, Knoedler M, Hall M, et al. JAMA Netw Open 2023;6(2):e230010,
 doi:10.1001/jamanetworkopen.2023.0010.
 
 =================================================================  ======
