@@ -18,7 +18,8 @@ D-dimer >= 1400 ng/mL                                      4
 ========================================================  ======
 
 Total -1 to 10. Items, thresholds and points are as given in the abstract (checked against
-two bibliographic copies of it). Cross-validated concordance 0.779 (development) and 0.853
+three bibliographic copies of it; two give ECOG ">= 2", one ">2" while writing ">=" for the
+other items; ">= 2", the reading of the two agreeing copies, is used). Cross-validated concordance 0.779 (development) and 0.853
 (validation); AUC 0.756 and 0.821.
 
 Not shipped, because the abstract does not give them and the full text could not be read:
