@@ -68,3 +68,18 @@ def parse_floats(text: str | None, *, option: str) -> list[float]:
         except ValueError:
             raise InputError(f"'{t}' is not a number", column=option) from None
     return out
+
+
+LEVEL_HELP = "Confidence level: 0.95 or 95 (both mean 95%)."
+
+
+def level_fraction(value: float, *, option: str = "--level") -> float:
+    """A confidence level given as 0.95 or 95 -> 0.95 (metafor's rule: values < 1 are
+    proportions, values >= 1 percentages). Every command accepts both spellings; levels
+    below 50% are refused as a likely typo."""
+    v = float(value)
+    frac = v if v < 1 else v / 100.0
+    if not (0.5 <= frac < 1.0):
+        raise InputError(f"{value:g} is not a usable confidence level; give e.g. 0.95 or 95 "
+                         "(between 50% and 100%)", column=option)
+    return frac

@@ -19,7 +19,14 @@ from typing import Annotated
 
 import typer
 
-from drivervte.cli._common import handles_input_errors, out_console, parse_floats, print_json
+from drivervte.cli._common import (
+    LEVEL_HELP,
+    handles_input_errors,
+    level_fraction,
+    out_console,
+    parse_floats,
+    print_json,
+)
 from drivervte.errors import InputError
 
 PLOT_SUFFIXES = (".svg", ".png", ".pdf")
@@ -44,7 +51,7 @@ def cuminc_cmd(
     missing: Annotated[
         str, typer.Option("--missing", help="'error' (default) or 'exclude' rows with gaps.")
     ] = "error",
-    level: Annotated[float, typer.Option("--level", help="Confidence level.")] = 0.95,
+    level: Annotated[float, typer.Option("--level", help=LEVEL_HELP)] = 0.95,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     plot: Annotated[
         Path | None, typer.Option("--plot", help="Write the curves (.svg, .png or .pdf).")
@@ -89,7 +96,7 @@ def cuminc_cmd(
         strata=None if strata is None else df[strata].iloc[kept].to_numpy(),
         rho=rho,
         times=tq,
-        level=level,
+        level=level_fraction(level),
     )
     if plot is not None:
         if cause is not None and cause not in res.causes:

@@ -32,7 +32,14 @@ import numpy as np
 import pandas as pd
 import typer
 
-from drivervte.cli._common import handles_input_errors, out_console, parse_list, print_json
+from drivervte.cli._common import (
+    LEVEL_HELP,
+    handles_input_errors,
+    level_fraction,
+    out_console,
+    parse_list,
+    print_json,
+)
 from drivervte.errors import InputError
 
 MEASURES = ("OR", "RR", "RD", "PLO", "PFT", "PR", "HR", "SHR", "IRR", "GEN")
@@ -195,7 +202,7 @@ def register(app: typer.Typer) -> None:
         method: str = typer.Option("REML", "--method",
                                    help="EE|DL|REML|ML|PM|SJ|HE|EB|MH|PETO"),
         test: str = typer.Option("z", "--test", help="z or knha (Knapp-Hartung)."),
-        level: float = typer.Option(95.0, "--level", help="Confidence level, percent."),
+        level: float = typer.Option(95.0, "--level", help=LEVEL_HELP),
         mods: str = typer.Option(None, "--mods", help="Moderator columns, comma-separated."),
         subgroup: str = typer.Option(None, "--subgroup", help="Column defining subgroups."),
         bias: bool = typer.Option(False, "--bias", help="Egger, Begg and trim-and-fill."),
@@ -209,8 +216,7 @@ def register(app: typer.Typer) -> None:
         m = _choice(measure, MEASURES, "--measure")
         meth = _choice(method, METHODS, "--method")
         tst = _choice(test, TESTS, "--test", upper=False)
-        if not (0 < level < 100):
-            raise InputError("give the level in percent, e.g. 95", column="--level")
+        level = 100.0 * level_fraction(level)
         table = read_studies(file)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
