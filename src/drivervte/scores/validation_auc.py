@@ -43,9 +43,12 @@ interval (not clipped) and two-sided normal p-value.
 Complexity: O(n log n) (one sort by marker with per-value weight sums for the concordance;
 one sort by time with cumulative sums for the censoring term); no n x n work.
 
-riskRegression treats only status code 2 as a competing event in its influence function;
-here every code other than 0 and the cause of interest is a competing event (identical
-with two causes).
+Known difference from riskRegression 2022.11.28: its influence function reads the status
+codes literally (1 = case, 2 = competing event), so ``Score(..., cause = 2)`` and data
+with a third cause get the right AUC but a wrong SE there. Here the cause of interest and
+"every other positive code" are used throughout; the tests check that the result equals
+``Score`` on the same data recoded to cause 1 vs 2 (and record the direct calls' SEs,
+which differ).
 """
 
 from __future__ import annotations

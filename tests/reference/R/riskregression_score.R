@@ -8,6 +8,7 @@
 suppressPackageStartupMessages({
   library(riskRegression)
   library(prodlim)
+  library(survival)
   library(cmprsk)
   library(jsonlite)
 })
@@ -33,19 +34,23 @@ simulate_cohort <- function(n, seed) {
              pred = pred, pred_gene = pred_gene)
 }
 
-score_case <- function(name, d, markers, times, contrasts = FALSE) {
+score_case <- function(name, d, markers, times, contrasts = FALSE, status = "status",
+                       cause = 1) {
   preds <- lapply(markers, function(m) d[[m]])
   names(preds) <- markers
-  fit <- Score(preds, formula = Hist(time, status) ~ 1, data = d, times = times,
-               cause = 1, metrics = "auc", cens.model = "km", se.fit = TRUE,
+  fml <- as.formula(sprintf("Hist(time, %s) ~ 1", status))
+  fit <- Score(preds, formula = fml, data = d, times = times,
+               cause = cause, metrics = "auc", cens.model = "km", se.fit = TRUE,
                null.model = FALSE, conf.int = 0.95, contrasts = contrasts)
   sc <- as.data.frame(fit$AUC$score)
   out <- list(
     name = name,
-    call = sprintf(paste0("Score(list(%s), formula = Hist(time, status) ~ 1, data = d, ",
-                          "times = c(%s), cause = 1, metrics = \"auc\", cens.model = \"km\", ",
+    call = sprintf(paste0("Score(list(%s), formula = Hist(time, %s) ~ 1, data = d, ",
+                          "times = c(%s), cause = %s, metrics = \"auc\", cens.model = \"km\", ",
                           "se.fit = TRUE, null.model = FALSE, conf.int = 0.95, contrasts = %s)"),
-                   paste(markers, collapse = ", "), paste(times, collapse = ", "), contrasts),
+                   paste(markers, collapse = ", "), status, paste(times, collapse = ", "),
+                   cause, contrasts),
+    status = status, cause = cause,
     markers = I(markers), times = I(times),
     auc = lapply(markers, function(m) {
       s <- sc[sc$model == m, ]
@@ -83,12 +88,29 @@ d3 <- data.frame(time = c(1, 2, 2, 3, 3, 4, 5, 5, 6, 8, 9, 12),
                  points = c(3, 1, 0, 2, 2, 1, 0, 2, 1, 0, 3, 1),
                  pred = c(.4, .2, .1, .3, .25, .2, .05, .3, .2, .1, .35, .15))
 
+# cause 2 and a third cause: riskRegression 2022.11.28's influence function reads the
+# status codes literally (1 = case, 2 = competing), so its SE is only right for cause = 1
+# with codes 1/2. The reference is the same data recoded (cause of interest -> 1, every
+# other cause -> 2); the direct calls are recorded in "known_differences".
+d2$swap <- ifelse(d2$status == 0, 0, 3 - d2$status)
+d2$const <- 0.2
+d2$status3 <- d2$status
+d2$status3[c(1, 5, 9, 13, 17)] <- ifelse(d2$status[c(1, 5, 9, 13, 17)] == 0, 0, 3)
+d2$merged3 <- pmin(d2$status3, 2)
+
 times <- c(3, 6, 12)
 cases <- list(
   score_case("cohort300_pred", d1, c("pred", "pred_gene"), times, contrasts = TRUE),
   score_case("cohort300_points", d1, c("points"), times),
   score_case("cohort40", d2, c("pred", "points"), times, contrasts = TRUE),
-  score_case("tiny12", d3, c("pred", "points"), c(3, 6))
+  score_case("tiny12", d3, c("pred", "points"), c(3, 6)),
+  score_case("cohort40_const", d2, c("const"), c(3, 6)),
+  score_case("cohort40_cause2_recoded", d2, c("pred"), c(3, 6), status = "swap"),
+  score_case("cohort40_three_causes_merged", d2, c("pred"), c(3, 6), status = "merged3")
+)
+known_differences <- list(
+  score_case("cohort40_cause2_direct", d2, c("pred"), c(3, 6), cause = 2),
+  score_case("cohort40_three_causes_direct", d2, c("pred"), c(3, 6), status = "status3")
 )
 cuminc_cases <- list(cuminc_case("cohort300_groups", d1, times))
 
@@ -104,8 +126,13 @@ res <- list(
   ),
   data = list(cohort300 = as.list(d1), cohort40 = as.list(d2), tiny12 = as.list(d3)),
   data_of = list(cohort300_pred = "cohort300", cohort300_points = "cohort300",
-                 cohort40 = "cohort40", tiny12 = "tiny12", cohort300_groups = "cohort300"),
+                 cohort40 = "cohort40", tiny12 = "tiny12", cohort300_groups = "cohort300",
+                 cohort40_const = "cohort40", cohort40_cause2_recoded = "cohort40",
+                 cohort40_three_causes_merged = "cohort40",
+                 cohort40_cause2_direct = "cohort40",
+                 cohort40_three_causes_direct = "cohort40"),
   cases = cases,
+  known_differences = known_differences,
   cuminc = cuminc_cases
 )
 write_json(res, out_path, digits = NA, auto_unbox = TRUE, pretty = TRUE)
