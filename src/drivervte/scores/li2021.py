@@ -66,7 +66,9 @@ LI2021 = ScoreSpec(
     guidance=("Derived in Chinese patients with newly diagnosed NSCLC; no external validation "
               "outside the authors' centre is known to drivervte. Information, not advice."),
     notes=("Li 2021's risk-group cut-offs and per-group 6-month VTE incidences could not be "
-           "verified: no group and no published risk are given.",),
+           "verified: no group and no published risk are given.",
+           "EGFR mutation is an item of this score: a further EGFR gene adjustment (gene='EGFR') "
+           "would count it twice."),
 )
 
 

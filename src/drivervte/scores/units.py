@@ -142,8 +142,8 @@ def parse_quantity(value: object, item: str, *, unit: str | None = None) -> floa
     out = number * factor
     if not math.isfinite(out) or not (spec.low <= out <= spec.high):
         hint = ""
-        if not written and unit is None and out > spec.high and item in ("platelets",
-                                                                        "leukocytes"):
+        if not written and unit is None and out > spec.high and item in (
+                "platelets", "leukocytes", "neutrophils"):
             hint = f"; a count per microlitre needs its unit, e.g. {number:g}/uL"
         elif not written and unit is None and item == "hb" and out > spec.high:
             hint = f"; a value in g/L needs its unit, e.g. {number:g}g/L"
