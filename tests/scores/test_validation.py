@@ -178,3 +178,14 @@ def test_no_case_by_first_time():
     assert res.auc[0]["estimate"] is None or np.isnan(res.auc[0]["estimate"])
     assert "no event of cause 1 by time 2" in res.auc[0]["reason"]
     assert res.auc[1]["estimate"] == pytest.approx(1.0)
+
+
+def test_tiny_cohort_and_times_after_follow_up():
+    df = pd.DataFrame({"t": [0.0, 0, 3, 4], "s": [1, 2, 0, 1], "p": [.2, .1, .3, .3]})
+    res = validate_score(df, time="t", status="s", predicted="p", times=[2, 50], n_groups=2)
+    # at 2: one case (p .2) vs controls .1 (competing at 0), .3, .3 (event-free) -> 1/3
+    assert res.auc[0]["estimate"] == pytest.approx(1 / 3)
+    assert res.auc[1]["estimate"] == 1.0  # cases .2 and .3 vs the competing .1
+    assert any("after the last follow-up (4)" in w for w in res.warnings)
+    one = validate_score(df.iloc[:1], time="t", status="s", predicted="p", times=[2])
+    assert one.n == 1 and np.isnan(one.auc[0]["estimate"]) and one.auc[0]["reason"]

@@ -328,6 +328,11 @@ def validate_score(
         marker = scored["points"].to_numpy(dtype=float, na_value=np.nan)[rows]
     if np.unique(marker).size == 1:
         warnings.append("the marker is constant: AUC = 0.5 and C = 0.5 by the 1/2 rule for ties")
+    late_times = [t for t in times if t > tt.max()]
+    if late_times:
+        warnings.append(f"times {', '.join(f'{t:g}' for t in late_times)} are after the last "
+                        f"follow-up ({tt.max():g}): the AUC and C there are those at the last "
+                        "follow-up time")
     km = CensoringKM.fit(tt, ss)
     aucs = [auc_competing(tt, ss, marker, t, cause, level, km) for t in times]
     cidx = [cindex_competing(tt, ss, marker, t, cause, "km", km) for t in times]

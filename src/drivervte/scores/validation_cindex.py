@@ -157,4 +157,4 @@ def cindex_competing(time: np.ndarray, status: np.ndarray, marker: np.ndarray, t
     if den <= 0:
         return CIndexEstimate(float(tau), float("nan"), pairs, weights,
                               f"no comparable pair by time {tau:g}: C-index undefined")
-    return CIndexEstimate(float(tau), num / den, pairs, weights)
+    return CIndexEstimate(float(tau), float(num / den), pairs, weights)
