@@ -29,7 +29,7 @@ def test_self_contained_no_scripts_no_external_resources(report_html):
 
 def test_disclaimer_and_seed_corrections_shown(report_html):
     assert str(escape(DISCLAIMER)) in report_html
-    assert 'class="correction"' in report_html
+    assert 'class="corr correction"' in report_html  # a table cell, not the legend
     # A seed error the study notes list: Zer's N is 98 ALK+ patients, not 4327.
     assert "4327" in report_html
 
