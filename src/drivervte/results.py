@@ -105,7 +105,7 @@ def format_table(
 
     def line(r: Sequence[str]) -> str:
         return "  ".join(
-            (c.ljust(w) if i == 0 else c.rjust(w)) for i, (c, w) in enumerate(zip(r, widths))
+            (c.ljust(w) if i == 0 else c.rjust(w)) for i, (c, w) in enumerate(zip(r, widths, strict=True))
         ).rstrip()
 
     out = []
