@@ -40,6 +40,17 @@ def test_hand_example_with_ipcw():
     assert cindex_competing(t, s, m, 5.0, weights="none").estimate == pytest.approx(5 / 6)
 
 
+def test_censored_at_the_case_time_is_comparable():
+    # case 0 at T=2 (M=.5); row 1 censored at 2 (M=.1) -> comparable (type A), concordant;
+    # row 2 with cause 1 at 2 (M=.9) is a case too, not a control; row 3 (T=3, M=.7) beats
+    # case 0 only. Unweighted: case 0: 1 of 2 (rows 1, 3); case 2 (M=.9): 2 of 2.
+    t = np.array([2.0, 2, 2, 3])
+    s = np.array([1, 0, 1, 0])
+    m = np.array([0.5, 0.1, 0.9, 0.7])
+    res = cindex_competing(t, s, m, 3.0, weights="none")
+    assert res.comparable_pairs == 4 and res.estimate == pytest.approx(3 / 4)
+
+
 def test_no_comparable_pair_is_nan():
     res = cindex_competing(np.array([1.0, 2]), np.array([0, 2]), np.array([1.0, 2]), 3.0)
     assert np.isnan(res.estimate) and res.reason
@@ -51,10 +62,12 @@ def _brute(t, s, m, tau, weights):
     if weights == "none":
         gm = g = np.ones_like(t)
     num = den = 0.0
+    if weights == "km" and np.any(g[(t <= tau) & (s == 1)] == 0):
+        return np.nan  # infinite weights: undefined
     for i in np.flatnonzero((t <= tau) & (s == 1)):
         for j in range(t.size):
             q = (m[i] > m[j]) + 0.5 * (m[i] == m[j])
-            if t[j] > t[i]:
+            if t[j] > t[i] or (t[j] == t[i] and s[j] == 0):
                 w = 1 / (gm[i] * g[i])
             elif s[j] not in (0, 1):
                 w = 1 / (gm[i] * gm[j])
@@ -87,3 +100,13 @@ def test_constant_marker_is_half():
     t = np.arange(1.0, 11)
     s = np.array([1, 2, 0, 1, 1, 2, 0, 1, 2, 0])
     assert cindex_competing(t, s, np.zeros(10), 8.0).estimate == pytest.approx(0.5)
+
+
+def test_zero_censoring_survival_at_a_case_time_is_nan_with_reason():
+    # the two rows left at T=2 are a case and a censoring: G(2) = 0, weight 1/(G(2-) G(2))
+    t = np.array([1.0, 2, 2])
+    s = np.array([2, 1, 0])
+    m = np.array([0.1, 0.5, 0.2])
+    res = cindex_competing(t, s, m, 3.0)
+    assert np.isnan(res.estimate) and "weights='none'" in res.reason
+    assert cindex_competing(t, s, m, 3.0, weights="none").estimate == 1.0

@@ -12,7 +12,8 @@ type A) or had a competing event first or at the same time (:math:`T_j \\le T_i`
 :math:`\\delta_j \\notin \\{0, 1\\}`, type B): subjects with a competing event stay in the
 comparison set "for ever", because they can never have the event of interest. The pair is
 concordant when :math:`M_i > M_j` (the case has the higher predicted risk); marker ties
-count 1/2. Pairs with :math:`T_i = T_j` where j is censored or also has cause 1 are not
+count 1/2. As in ``pec`` (C routine ``ccr``), j censored at :math:`T_j = T_i` counts as
+type A (known event-free at :math:`T_i`); j with cause 1 at the same time is not
 comparable.
 
 .. math:: \\hat C(\\tau) = \\frac{\\sum_{i,j} (A_{ij} W^A_{ij} + B_{ij} W^B_{ij}) Q_{ij}}
@@ -24,9 +25,11 @@ with :math:`\\hat G` the reverse Kaplan-Meier estimate of the censoring distribu
 (``weights="km"``, as Wolbers 2014 and ``pec::cindex(cens.model = "marginal")``) or
 :math:`\\hat G \\equiv 1` (``weights="none"``: Wolbers 2009's Harrell-type estimator).
 
-No R reference is installed on the development machine (``pec`` is absent; riskRegression's
-``Score`` has no C-index): the implementation is checked against a direct O(n^2) evaluation
-of the double sum and a hand-worked example in the tests. No standard error is reported.
+No R reference is installed on the development machine (``pec`` is absent and could not be
+installed; riskRegression's ``Score`` has no C-index): the implementation follows the pair
+and weight conventions of ``pec``'s C routine ``ccr`` (read, not run) and is checked against
+a direct O(n^2) evaluation of the double sum and hand-worked examples in the tests. No
+standard error is reported.
 
 Complexity O(n log n): pairs are counted with Fenwick trees over marker ranks while sweeping
 the rows in time order.
@@ -120,15 +123,22 @@ def cindex_competing(time: np.ndarray, status: np.ndarray, marker: np.ndarray, t
         while k < n and time[order[k]] == t:
             block.append(order[k])
             k += 1
+        # rows censored at the case's own time are still comparable (pec's convention)
+        censored = [i for i in block if status[i] == 0]
+        for i in censored:
+            fw.add(int(rank[i]), 1.0)
+        inserted += len(censored)
         for i in block:
             if case[i] and inserted:
-                w = 1.0 / (g_minus[i] * g_at[i])
+                with np.errstate(divide="ignore"):
+                    w = 1.0 / (g_minus[i] * g_at[i])
                 num += w * _below_half_tie(fw, int(rank[i]))
                 den += w * inserted
                 pairs += inserted
         for i in block:
-            fw.add(int(rank[i]), 1.0)
-        inserted += len(block)
+            if status[i] != 0:
+                fw.add(int(rank[i]), 1.0)
+                inserted += 1
     # type B: j with a competing event at T_j <= T_i; sweep from the smallest time up
     fw = _Fenwick(m)
     wsum = 0.0
@@ -154,6 +164,11 @@ def cindex_competing(time: np.ndarray, status: np.ndarray, marker: np.ndarray, t
                 num += wi * _below_half_tie(fw, int(rank[i]))
                 den += wi * wsum
                 pairs += n_comp
+    if not np.isfinite(den):
+        return CIndexEstimate(float(tau), float("nan"), pairs, weights,
+                              "the censoring survival estimate is 0 at a case's time (everyone "
+                              "left then is censored at it): IPCW C undefined; use "
+                              "weights='none'")
     if den <= 0:
         return CIndexEstimate(float(tau), float("nan"), pairs, weights,
                               f"no comparable pair by time {tau:g}: C-index undefined")
