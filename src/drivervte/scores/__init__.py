@@ -4,7 +4,9 @@ Research software, not a medical device.
 
 - :func:`assess` -- one patient: points, group, published risk, gene-adjusted risk.
 - :func:`score_table` -- the same for every row of a table (rows kept, in order).
-- :data:`SCORES` -- the available scores (:data:`KHORANA`, :data:`VIENNA_CATS`).
+- :data:`SCORES` -- the available scores: Khorana, Vienna CATS (:mod:`~drivervte.scores.khorana`),
+  COMPASS-CAT, ONKOTEV, PROTECHT, CONKO and the Li 2021 NSCLC driver-gene score (one module
+  each; what could not be verified against the papers is left out and said so there).
 - :func:`parse_quantity` -- values with units, converted exactly or refused.
 """
 
