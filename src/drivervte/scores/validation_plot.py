@@ -43,7 +43,8 @@ def calibration_plot(result: ValidationResult, path: str | Path | None = None) -
             ax.set_xticks(x, [g.split(" (")[0] for g in groups])
             ax.set_ylim(bottom=0)
             ax.set_title(f"{t:g} months")
-            ax.set_xlabel("risk group")
+            ax.set_xlabel(f"{result.score} points" if result.marker == "points"
+                          else f"{result.marker} (quantile groups)")
         axes[0].set_ylabel("Cumulative incidence (%)")
         axes[0].legend(frameon=False)
         fig.tight_layout()
