@@ -24,7 +24,9 @@ or ``f_e = 0`` (Breslow), mean weight ``a_e = dw_g/d_g``::
 ``c_i = sum_{g: i in R_g} sum_{e in g} a_e/D_e`` (a cumulative sum over groups), and the
 ``E2`` part is a per-event correction. This is exactly what ``survival``'s C routines
 ``coxfit6.c`` (right-censored) and ``agfit4.c`` (counting process) accumulate in their
-backward scans; the score residuals follow ``coxscore2.c`` / ``agscore3.c``.
+backward scans; the score residuals follow ``coxscore2.c`` (Efron weighting of tied
+events), and for counting-process data agree with ``residuals.coxph`` through the robust
+variance fixtures.
 
 Numerics: the linear predictor is shifted by a constant before ``exp`` (the likelihood, score
 and information are invariant to it), so large coefficients cannot overflow. Risk-set sums
