@@ -101,6 +101,13 @@ def test_bad_input_exits_2(cohort_csv, args, needle):
     assert needle in res.output
 
 
+def test_level_as_percent_equals_fraction(cohort_csv):
+    outs = [json.loads(_run(cohort_csv, "--time", "time", "--status", "status", "--predicted",
+                            "pred", "--times", "6", "--level", lv, "--json").stdout)
+            for lv in ("90", "0.9")]
+    assert outs[0]["auc"] == outs[1]["auc"] and outs[0]["level"] == 0.9
+
+
 def test_bad_rows_are_named(cohort_csv, tmp_path):
     df = pd.read_csv(cohort_csv)
     df.loc[4, "pred"] = 7.0

@@ -21,7 +21,14 @@ from typing import Annotated
 
 import typer
 
-from drivervte.cli._common import handles_input_errors, out_console, parse_floats, print_json
+from drivervte.cli._common import (
+    LEVEL_HELP,
+    handles_input_errors,
+    level_fraction,
+    out_console,
+    parse_floats,
+    print_json,
+)
 from drivervte.errors import InputError
 
 PLOT_SUFFIXES = (".svg", ".png", ".pdf")
@@ -61,7 +68,7 @@ def validate_score_cmd(
         "--nri-cutoffs", help="Risk cut-offs of the category NRI.")] = "0.05,0.1",
     groups: Annotated[int, typer.Option(
         "--groups", help="Calibration groups (quantiles) with --predicted.")] = 4,
-    level: Annotated[float, typer.Option("--level", help="Confidence level.")] = 0.95,
+    level: Annotated[float, typer.Option("--level", help=LEVEL_HELP)] = 0.95,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     plot: Annotated[Path | None, typer.Option(
         "--plot", help="Calibration plot (.svg/.png/.pdf); CIF plot beside it.")] = None,
@@ -83,7 +90,7 @@ def validate_score_cmd(
         df, time=time, status=status, score=score, cause=cause, times=tq,
         column_map=_pairs(column, "--column"), units=_pairs(unit, "--unit"),
         predicted=predicted, gene_column=gene_column, compare=compare, nri_cutoffs=cuts,
-        n_groups=groups, level=level,
+        n_groups=groups, level=level_fraction(level),
     )
     written = []
     if plot is not None:
