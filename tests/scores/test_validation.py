@@ -38,7 +38,7 @@ def test_predicted_auc_and_contrast_match_score(cohort300):
     np.testing.assert_allclose([d["se"] for d in res.delta_auc], ct["se"], rtol=RTOL_EXACT)
     np.testing.assert_allclose([a["estimate"] for a in res.comparison["auc"]],
                                case["auc"][1]["AUC"], rtol=RTOL_EXACT)
-    assert res.n == 300 and res.events == {"0": 69, "1": 160, "2": 71}
+    assert res.n == 300 and res.events == {"1": 160, "2": 71} and res.n_censored == 69
     assert res.excluded == []
     # calibration by quartiles of the predicted risk: expected = mean predicted risk
     rows = [r for r in res.calibration if r["time"] == 6.0]

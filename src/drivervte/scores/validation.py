@@ -56,7 +56,8 @@ class ValidationResult(Result):
 
     - ``score`` (name, or null with only ``--predicted``), ``marker`` (``"points"`` or the
       predicted-risk column), ``cause``, ``level``, ``times``;
-    - ``n`` (rows used), ``n_input``, ``events`` {cause code: count} (``"0"`` = censored);
+    - ``n`` (rows used), ``n_input``, ``n_censored``, ``events`` {cause code: count} (the
+      cause of interest always listed);
     - ``auc``: list of {time, estimate, se, lower, upper, n_cases, n_controls, reason}
       (riskRegression's Wald interval clipped to [0, 1]; ``reason`` says why a value is
       null);
@@ -79,6 +80,7 @@ class ValidationResult(Result):
     times: list[float]
     n: int
     n_input: int
+    n_censored: int
     events: dict[str, int]
     auc: list[dict]
     cindex: list[dict]
@@ -94,8 +96,9 @@ class ValidationResult(Result):
     def summary(self) -> str:
         pct = f"{100 * self.level:g}%"
         head = (f"Validation of {self.score or 'the predicted risk'} (marker: {self.marker}), "
-                f"cause {self.cause}: n = {self.n} of {self.n_input} rows; events "
-                + ", ".join(f"{k}: {v}" for k, v in self.events.items()))
+                f"cause {self.cause}: n = {self.n} of {self.n_input} rows; censored "
+                f"{self.n_censored}; events "
+                + ", ".join(f"cause {k}: {v}" for k, v in self.events.items()))
         parts = [head]
         rows = [[f"{a['time']:g}", a["estimate"], a["se"],
                  f"[{fmt_num(a['lower'])}, {fmt_num(a['upper'])}]", a["n_cases"],
@@ -312,7 +315,7 @@ def validate_score(
         raise InputError("no row left to validate: every row was excluded ("
                          + "; ".join(sorted({e["reason"] for e in excluded})[:3]) + ")",
                          column=time)
-    codes = sorted(set(ss.tolist()) | {0})
+    codes = sorted(set(ss.tolist()) - {0} | {int(cause)})
     events = {str(c): int(np.sum(ss == c)) for c in codes}
     if not np.any(ss == cause):
         warnings.append(f"no event of cause {cause} in the rows used: AUC, C-index and NRI "
@@ -419,7 +422,8 @@ def validate_score(
 
     return ValidationResult(
         score=spec.name if spec is not None else None, marker=marker_name, cause=int(cause),
-        level=float(level), times=times, n=n, n_input=n_input, events=events,
+        level=float(level), times=times, n=n, n_input=n_input,
+        n_censored=int(np.sum(ss == 0)), events=events,
         auc=[a.as_dict() for a in aucs], cindex=[c.as_dict() for c in cidx],
         calibration=calibration, comparison=comparison, delta_auc=delta, nri=nri,
         excluded=excluded, warnings=list(dict.fromkeys(warnings)),
