@@ -29,6 +29,8 @@ patients were common there; and a HR applied over a horizon assumes proportional
 
 from __future__ import annotations
 
+import copy
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,7 +122,8 @@ def pooled_relative_effect(gene: str, db: Any = None) -> tuple[RelativeEffect | 
 
 def _apply(p0: np.ndarray, log_ratio: np.ndarray, measure: str) -> np.ndarray:
     if measure in ("HR", "SHR", "IRR", "RR"):
-        return -np.expm1(np.exp(log_ratio) * np.log1p(-p0))
+        # exp() of a heavy-tailed t draw can overflow; beyond e^700 the risk is 1 anyway.
+        return -np.expm1(np.exp(np.clip(log_ratio, -700.0, 700.0)) * np.log1p(-p0))
     if measure == "OR":
         return special.expit(special.logit(p0) + log_ratio)
     raise InputError(f"cannot apply a {measure} to an absolute risk", column="measure")
@@ -129,7 +132,18 @@ def _apply(p0: np.ndarray, log_ratio: np.ndarray, measure: str) -> np.ndarray:
 def gene_adjusted_risk(p0: float, n0: int | None, effect: RelativeEffect, *,
                        level: float = 95.0, draws: int = DRAWS,
                        seed: int = SEED) -> dict[str, Any]:
-    """Absolute risk for a gene-positive patient, with prediction and confidence intervals."""
+    """Absolute risk for a gene-positive patient, with prediction and confidence intervals.
+
+    Results are memoised on all arguments (a table of patients shares a few baseline risks),
+    and a fresh copy is returned each time.
+    """
+    return copy.deepcopy(_gene_adjusted_risk(float(p0), n0, effect, float(level), int(draws),
+                                             int(seed)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _gene_adjusted_risk(p0: float, n0: int | None, effect: RelativeEffect, level: float,
+                        draws: int, seed: int) -> dict[str, Any]:
     if not (0.0 < p0 < 1.0):
         raise InputError(f"baseline risk must be strictly between 0 and 1, got {p0}",
                          column="baseline_risk")
