@@ -66,10 +66,11 @@ def from_frame(
     names = [coh.covariate_names[i] for i in i1]
     names += [f"{coh.covariate_names[i]}*tf{j + 1}" for j, i in enumerate(i2)]
     group = coh.group if coh.group is not None else np.zeros(coh.time.size, dtype=int)
+    X1 = coh.X if i1 == list(range(coh.X.shape[1])) else coh.X[:, i1]  # no copy if all
     return FGInput(
         coh.time,
         coh.status,
-        coh.X[:, i1],
+        X1,
         coh.X[:, i2],
         names,
         group,
