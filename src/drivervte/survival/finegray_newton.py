@@ -7,7 +7,8 @@ halving the step until the Armijo condition
 
 We use the same step and the same test, with a tighter default ``tol`` (1e-9 instead of
 ``gtol = 1e-6``) **and** require the full Newton step to be small
-(``|H^{-1}U| <= 1e-6 * max(1, |b|)``). The second test is what catches a monotone
+(``|H^{-1}U| <= 1e-9 * max(1, |b|)``; Newton converges quadratically, so the estimate is
+then exact to rounding). The second test is what catches a monotone
 likelihood (e.g. a binary covariate with no events in one level): there the score decays
 geometrically while the coefficient walks to infinity by about one unit per step, so
 ``crr``'s score test alone can report convergence at a meaningless value. Such fits end
@@ -81,7 +82,9 @@ def _newton(kernel: Callable, loglik: Callable, p: int, *, max_iter: int, tol: f
                            "a coefficient diverging to infinity)")
             return b, out, False, it, reasons
         score_ok = np.max(np.abs(U) * np.maximum(np.abs(b), 1), initial=0) < max(abs(ll), 1) * tol
-        step_ok = np.all(np.abs(step) <= 1e-6 * np.maximum(np.abs(b), 1))
+        scale_b = np.maximum(np.abs(b), 1)
+        step_ok = np.all(np.abs(step) <= 1e-9 * scale_b)
+        step_tiny = np.all(np.abs(step) <= 1e-6 * scale_b)
         if score_ok and step_ok:
             return b, out, True, it, reasons
         if it >= max_iter:
@@ -115,7 +118,7 @@ def _newton(kernel: Callable, loglik: Callable, p: int, *, max_iter: int, tol: f
         if halvings > 20:
             # No ascent along the Newton direction: at the optimum to rounding if the
             # score or the step is already tiny, otherwise a failure.
-            if score_ok or step_ok:
+            if score_ok or step_tiny:
                 return b, out, True, it, reasons
             reasons.append("step-halving failed (20 halvings without increase)")
             return b, out, False, it, reasons
