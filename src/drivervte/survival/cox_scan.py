@@ -99,7 +99,10 @@ class CoxProblem:
         event = event.astype(bool)
         # one sort: stratum, then time, events before censorings at a tied time
         if strata is None:
-            order = np.lexsort((~event, stop))
+            order = np.argsort(stop)  # without tied times the order within ties is moot
+            ss = stop[order]
+            if np.any(ss[1:] == ss[:-1]):
+                order = np.lexsort((~event, stop))
             strata = np.zeros(n, dtype=np.int64)
         else:
             strata = strata.astype(np.int64)
