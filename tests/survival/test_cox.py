@@ -201,6 +201,14 @@ def test_input_errors_name_the_column(kwargs, column):
     assert exc.value.column == column
 
 
+def test_single_name_and_conflicting_inputs():
+    time, status, X = sim(seed=11)
+    res = CoxPH().fit(time=time, status=status, X=X[:, 1], covariates="age").result_
+    assert res.names == ["age"]
+    with pytest.raises(InputError, match="not both"):
+        CoxPH().fit(pd.DataFrame({"t": time}), time="t", status="s", X=X)
+
+
 def test_bad_options():
     with pytest.raises(InputError, match="ties"):
         CoxPH(ties="exact").fit(time=[1, 2], status=[1, 1], X=[[0], [1]])

@@ -230,6 +230,10 @@ class CoxPH:
         """
         self._check_options()
         excluded: list[dict] = []
+        if isinstance(covariates, str):
+            covariates = [covariates]
+        if data is not None and X is not None:
+            raise InputError("give either data (with covariate columns) or X, not both", column="X")
         if data is not None:
             arrays = self._from_table(
                 data,
