@@ -157,6 +157,12 @@ def test_input_errors(y, X, column):
     assert exc.value.column == column
 
 
+def test_single_name():
+    y, X = case_arrays(CASES["vte_alk"])
+    res = Logistic().fit(outcome=y, X=X[:, 0], covariates="alk").result_
+    assert res.names == ["(Intercept)", "alk"]
+
+
 def test_not_fitted_and_bad_method():
     with pytest.raises(NotFittedError):
         Logistic().summary()

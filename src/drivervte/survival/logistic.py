@@ -273,6 +273,10 @@ class Logistic:
             raise InputError("method must be 'ml' or 'firth'", column="method")
         if not 0 < self.level < 1:
             raise InputError("level must be in (0, 1)", column="level")
+        if isinstance(covariates, str):
+            covariates = [covariates]
+        if data is not None and X is not None:
+            raise InputError("give either data (with covariate columns) or X, not both", column="X")
         excluded: list[dict] = []
         if data is not None:
             y, Xa, names, excluded = _from_table(data, outcome, covariates, reference, missing)
