@@ -68,7 +68,7 @@ def _factor(values: pd.Series) -> tuple[np.ndarray, list[Any]]:
 
 def missing_mask(values: pd.Series) -> np.ndarray:
     """Boolean mask of missing entries: NaN/None/NA and empty or blank strings."""
-    mask = values.isna().to_numpy(dtype=bool)
+    mask = np.array(values.isna(), dtype=bool)  # a writable copy (pandas 3 views are read-only)
     if _is_text(values):
         codes, uniq = _factor(values)
         blank = [i for i, u in enumerate(uniq) if isinstance(u, str) and not u.strip()]
