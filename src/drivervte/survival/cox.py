@@ -64,6 +64,7 @@ from scipy import stats
 
 from drivervte.errors import ConvergenceWarning, InputError, NotFittedError
 from drivervte.survival.cox_concordance import concordance as concordance_counts
+from drivervte.survival.cox_input import as_codes, as_float, check_design
 from drivervte.survival.cox_newton import newton_cox
 from drivervte.survival.cox_result import CoxResult
 from drivervte.survival.cox_scan import CoxProblem
@@ -78,66 +79,6 @@ __all__ = ["CoxPH", "CoxResult"]
 
 #: Largest n for which ``concordance="auto"`` computes Harrell's C.
 CONCORDANCE_AUTO_MAX = 100_000
-
-
-def _array(x: Any, name: str, n: int | None = None) -> np.ndarray:
-    a = np.asarray(x)
-    if a.ndim != 1:
-        raise InputError("must be one-dimensional", column=name)
-    if n is not None and a.shape[0] != n:
-        raise InputError(f"has {a.shape[0]} values, expected {n} (one per row)", column=name)
-    return a
-
-
-def _float(x: Any, name: str, n: int) -> np.ndarray:
-    a = _array(x, name, n)
-    try:
-        return a.astype(float)
-    except (TypeError, ValueError):
-        raise InputError("must be numbers", column=name) from None
-
-
-def _codes(x: Any, name: str, n: int) -> tuple[np.ndarray, int]:
-    a = _array(x, name, n)
-    if a.dtype.kind == "f" and np.isnan(a).any():
-        raise InputError("missing values", column=name, rows=np.flatnonzero(np.isnan(a)))
-    if a.dtype == object:
-        bad = np.array([v is None or (isinstance(v, float) and np.isnan(v)) for v in a])
-        if bad.any():
-            raise InputError("missing values", column=name, rows=np.flatnonzero(bad))
-        a = a.astype(str)
-    uniq, codes = np.unique(a, return_inverse=True)
-    return codes.astype(np.int64), int(uniq.size)
-
-
-def _check_design(X: np.ndarray, names: list[str], w: np.ndarray) -> np.ndarray:
-    """Finite, non-constant, full-rank covariates; returns their weighted means."""
-    bad = ~np.isfinite(X)
-    if bad.any():
-        j = int(np.flatnonzero(bad.any(axis=0))[0])
-        raise InputError(
-            "covariate values must be finite", column=names[j], rows=np.flatnonzero(bad[:, j])
-        )
-    wsum = w.sum()
-    means = (w @ X) / wsum
-    # weighted covariance from one pass over X (no n x p temporary)
-    G = (X.T @ X if np.all(w == 1) else X.T @ (X * w[:, None])) / wsum - np.outer(means, means)
-    scale = np.sqrt(np.maximum(np.diag(G), 0))
-    const = scale <= 1e-12 * np.maximum(np.abs(means), 1)
-    for j in np.flatnonzero(const):
-        raise InputError("constant covariate: drop it from the model", column=names[j])
-    G = G / np.outer(scale, scale)
-    # collinearity: residual variance of each column given the earlier ones
-    for j in range(1, G.shape[1]):
-        A, b = G[:j, :j], G[:j, j]
-        resid = G[j, j] - b @ np.linalg.lstsq(A, b, rcond=None)[0]
-        if resid < 1e-9:
-            raise InputError(
-                f"covariate is a linear combination of {names[:j]}; drop it "
-                "(e.g. one dummy of every categorical variable is the reference)",
-                column=names[j],
-            )
-    return means
 
 
 class CoxPH:
@@ -319,9 +260,9 @@ class CoxPH:
     def _fit_arrays(
         self, time, status, X, names, cause, strata, cluster, weights, entry, excluded
     ) -> CoxResult:
-        t = _float(time, "time", None)
+        t = as_float(time, "time", None)
         n = t.shape[0]
-        s = _float(status, "status", n)
+        s = as_float(status, "status", n)
         Xa = np.asarray(X, dtype=float)
         if Xa.ndim == 1:
             Xa = Xa[:, None]
@@ -354,7 +295,7 @@ class CoxPH:
         event = s == cause
         if not event.any():
             raise InputError(f"no events of cause {cause}; nothing to estimate", column="status")
-        w = np.ones(n) if weights is None else _float(weights, "weights", n)
+        w = np.ones(n) if weights is None else as_float(weights, "weights", n)
         bad = ~np.isfinite(w) | (w <= 0)
         if bad.any():
             raise InputError(
@@ -364,7 +305,7 @@ class CoxPH:
             )
         e = None
         if entry is not None:
-            e = _float(entry, "entry", n)
+            e = as_float(entry, "entry", n)
             bad = ~np.isfinite(e) | (e >= t)
             if bad.any():
                 raise InputError(
@@ -372,9 +313,9 @@ class CoxPH:
                     column="entry",
                     rows=np.flatnonzero(bad),
                 )
-        st = None if strata is None else _codes(strata, "strata", n)[0]
-        cl, n_cl = (None, None) if cluster is None else _codes(cluster, "cluster", n)
-        means = _check_design(Xa, names, w)
+        st = None if strata is None else as_codes(strata, "strata", n)[0]
+        cl, n_cl = (None, None) if cluster is None else as_codes(cluster, "cluster", n)
+        means = check_design(Xa, names, w)
         problem = CoxProblem(t, event, Xa, w, st, e, self.ties, center=means)
         try:
             fit = newton_cox(problem, np.zeros(p), max_iter=self.max_iter, eps=self.tol)
