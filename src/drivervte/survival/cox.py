@@ -81,6 +81,13 @@ __all__ = ["CoxPH", "CoxResult"]
 CONCORDANCE_AUTO_MAX = 100_000
 
 
+def _sqrt_diag(V: np.ndarray) -> np.ndarray:
+    """Standard errors; NaN (not a RuntimeWarning) where a variance is negative or NaN."""
+    d = np.diag(V).copy()
+    d[~(d >= 0)] = np.nan
+    return np.sqrt(d)
+
+
 class CoxPH:
     """Cox proportional hazards estimator (``survival::coxph``).
 
@@ -379,14 +386,14 @@ class CoxPH:
                 "group); its estimate, SE, CI and p-value are not meaningful"
             )
         robust = bool(self.robust or cl is not None)
-        se_naive = np.sqrt(np.diag(var_naive))
+        se_naive = _sqrt_diag(var_naive)
         se_robust = None
         var = var_naive
         rscore = None
         if robust:
             cluster, n_clusters = (cl, n_cl) if cl is not None else (None, None)
             var = robust_variance(problem, beta, var_naive, w, cluster, n_clusters)
-            se_robust = np.sqrt(np.diag(var))
+            se_robust = _sqrt_diag(var)
             rscore = chi2_test(robust_score_test(problem, w, cluster, n_clusters), p)
         se = se_robust if robust else se_naive
         z = beta / se

@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
 from drivervte.errors import ConvergenceWarning, InputError, NotFittedError
 from drivervte.results import Result, fmt_num, fmt_p, format_table, jsonable
@@ -207,7 +207,7 @@ def firth_logistic(
 
     def parts(b):
         eta = X @ b
-        pr = 1 / (1 + np.exp(-eta))
+        pr = special.expit(eta)
         w = pr * (1 - pr)
         info = X.T @ (X * w[:, None])
         sign, logdet = np.linalg.slogdet(info)
@@ -359,7 +359,9 @@ class Logistic:
             dev = dev0 = aic = float("nan")
             if not converged:
                 notes.append(f"Firth iterations did not converge in {self.max_iter} iterations")
-        se = np.sqrt(np.diag(vcov))
+        d = np.diag(vcov).copy()
+        d[~(d >= 0)] = np.nan
+        se = np.sqrt(d)
         z = coef / se
         pval = 2 * stats.norm.sf(np.abs(z))
         q = stats.norm.ppf(0.5 + self.level / 2)
