@@ -21,9 +21,27 @@ from rich.table import Table
 
 from drivervte.cli._common import handles_input_errors, out_console, print_json
 from drivervte.errors import InputError
-from drivervte.evidence.load import read_file
-from drivervte.evidence.schema import Gene
-from drivervte.evidence.store import EvidenceStore
+
+# The evidence modules (pydantic schema, DuckDB) load inside the commands, so that
+# `drivervte <other command>` does not pay for them at start-up.
+
+
+def _read_file(path: Path):
+    from drivervte.evidence.load import read_file
+
+    return read_file(path)
+
+
+def _store(db: Path | None):
+    from drivervte.evidence.store import EvidenceStore
+
+    return EvidenceStore(db)
+
+
+def _genes() -> list[str]:
+    from drivervte.evidence.schema import Gene
+
+    return [g.value for g in Gene]
 
 evidence_app = typer.Typer(help="The evidence base: list, validate and add records.",
                            no_args_is_help=True)
@@ -43,12 +61,12 @@ def list_cmd(
     db: Annotated[Path | None, typer.Option("--db", help=DB_HELP)] = None,
 ) -> None:
     """List the evidence records (shipped and user), user corrections marked."""
-    if gene is not None and gene.strip().upper() not in {g.value for g in Gene}:
-        raise InputError(f"unknown gene '{gene}'; accepted: {', '.join(g.value for g in Gene)}",
+    if gene is not None and gene.strip().upper() not in set(_genes()):
+        raise InputError(f"unknown gene '{gene}'; accepted: {', '.join(_genes())}",
                          column="--gene")
     from drivervte.evidence.review import numbers_text
 
-    store = EvidenceStore(db)
+    store = _store(db)
     recs = store.records(gene=gene, include_only=include_only)
     if as_json:
         print_json({"db": str(store.path), "records": [
@@ -74,7 +92,7 @@ def validate_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Validate a file of records (schema and cross-record checks); writes nothing."""
-    es = read_file(file)
+    es = _read_file(file)
     if as_json:
         print_json({"file": str(file), "valid": True, "records": [r.id for r in es.records]})
     else:
@@ -89,11 +107,11 @@ def add_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Add or correct records: all validated first, then written in one transaction."""
-    es = read_file(file)
+    es = _read_file(file)
     if es.other_sources:
         raise InputError("other_sources are documentation of the shipped file and are not "
                          "stored; remove them from the file you add", column="other_sources")
-    store = EvidenceStore(db)
+    store = _store(db)
     rep = store.add(es)
     if as_json:
         print_json({"db": str(store.path), "added": rep.added,
@@ -118,7 +136,7 @@ def export_cmd(
     """Write records (shipped or user) as YAML, ready to edit and 'add' back as corrections."""
     import yaml
 
-    store = EvidenceStore(db)
+    store = _store(db)
     recs = store.records(gene=gene)
     if ids:
         known = {s.record.id for s in recs}

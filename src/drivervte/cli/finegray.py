@@ -21,8 +21,6 @@ import typer
 
 from drivervte.cli._common import handles_input_errors, out_console, parse_list, print_json
 from drivervte.errors import InputError
-from drivervte.survival.cohort import read_table
-from drivervte.survival.finegray import FineGray
 
 
 def _parse_reference(text: str | None) -> dict[str, str]:
@@ -75,6 +73,9 @@ def finegray_cmd(
     covs = parse_list(covariates, option="--covariates")
     if not covs:
         raise InputError("give at least one covariate", column="--covariates")
+    from drivervte.survival.cohort import read_table
+    from drivervte.survival.finegray import FineGray
+
     df = read_table(file, table=table)
     fg = FineGray(cause=cause, cencode=cencode, variance=variance, level=level)
     fg.fit(df, time=time, status=status, covariates=covs, cengroup=cengroup, entry=entry,
