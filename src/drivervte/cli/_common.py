@@ -83,3 +83,14 @@ def level_fraction(value: float, *, option: str = "--level") -> float:
         raise InputError(f"{value:g} is not a usable confidence level; give e.g. 0.95 or 95 "
                          "(between 50% and 100%)", column=option)
     return frac
+
+
+def parse_reference(text: str | None, *, option: str = "--reference") -> dict[str, str]:
+    """Parse 'gene=WT,stage=I' into {'gene': 'WT', 'stage': 'I'} (reference levels)."""
+    out: dict[str, str] = {}
+    for item in parse_list(text, option=option):
+        col, sep, level = item.partition("=")
+        if not sep or not col.strip() or not level.strip():
+            raise InputError(f"'{item}' is not col=level", column=option)
+        out[col.strip()] = level.strip()
+    return out

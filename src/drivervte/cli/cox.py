@@ -19,21 +19,16 @@ from typing import Annotated
 
 import typer
 
-from drivervte.cli._common import handles_input_errors, out_console, parse_list, print_json
+from drivervte.cli._common import (
+    LEVEL_HELP,
+    handles_input_errors,
+    level_fraction,
+    out_console,
+    parse_list,
+    parse_reference,
+    print_json,
+)
 from drivervte.errors import ConvergenceWarning, InputError
-from drivervte.survival.cohort import read_table
-from drivervte.survival.cox import CoxPH
-
-
-def parse_reference(text: str | None) -> dict[str, str]:
-    """Parse 'gene=WT,stage=I' into {'gene': 'WT', 'stage': 'I'}."""
-    out: dict[str, str] = {}
-    for item in parse_list(text, option="--reference"):
-        col, sep, level = item.partition("=")
-        if not sep or not col.strip() or not level.strip():
-            raise InputError(f"'{item}' is not col=level", column="--reference")
-        out[col.strip()] = level.strip()
-    return out
 
 
 @handles_input_errors
@@ -59,7 +54,7 @@ def cox_cmd(
     missing: Annotated[
         str, typer.Option("--missing", help="'error' (default) or 'exclude' rows with gaps.")
     ] = "error",
-    level: Annotated[float, typer.Option("--level", help="Confidence level.")] = 0.95,
+    level: Annotated[float, typer.Option("--level", help=LEVEL_HELP)] = 0.95,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     table: Annotated[
         str | None, typer.Option("--table", help="Table name inside a DuckDB file.")
@@ -71,8 +66,11 @@ def cox_cmd(
         raise InputError("give at least one covariate", column="--covariates")
     if missing not in ("error", "exclude"):
         raise InputError("must be 'error' or 'exclude'", column="--missing")
+    from drivervte.survival.cohort import read_table
+    from drivervte.survival.cox import CoxPH
+
     df = read_table(file, table=table)
-    model = CoxPH(ties=ties, robust=robust, level=level)
+    model = CoxPH(ties=ties, robust=robust, level=level_fraction(level))
     with warnings.catch_warnings():
         # the warning text is in the result's 'warnings' and printed below
         warnings.simplefilter("ignore", ConvergenceWarning)

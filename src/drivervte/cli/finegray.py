@@ -19,18 +19,16 @@ from typing import Annotated
 
 import typer
 
-from drivervte.cli._common import handles_input_errors, out_console, parse_list, print_json
+from drivervte.cli._common import (
+    LEVEL_HELP,
+    handles_input_errors,
+    level_fraction,
+    out_console,
+    parse_list,
+    parse_reference,
+    print_json,
+)
 from drivervte.errors import InputError
-
-
-def _parse_reference(text: str | None) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in parse_list(text, option="--reference"):
-        if "=" not in item:
-            raise InputError(f"'{item}' is not col=level", column="--reference")
-        col, level = item.split("=", 1)
-        out[col.strip()] = level.strip()
-    return out
 
 
 @handles_input_errors
@@ -56,7 +54,7 @@ def finegray_cmd(
     missing: Annotated[
         str, typer.Option("--missing", help="'error' (default) or 'exclude' rows with gaps.")
     ] = "error",
-    level: Annotated[float, typer.Option("--level", help="Confidence level.")] = 0.95,
+    level: Annotated[float, typer.Option("--level", help=LEVEL_HELP)] = 0.95,
     variance: Annotated[
         str, typer.Option("--variance", help="'sandwich' (crr's var, default) or 'model'.")
     ] = "sandwich",
@@ -68,8 +66,7 @@ def finegray_cmd(
     """Fine-Gray regression for one cause (cmprsk::crr), linear in the number of rows."""
     if missing not in ("error", "exclude"):
         raise InputError("must be 'error' or 'exclude'", column="--missing")
-    if not 0 < level < 1:
-        raise InputError("must be between 0 and 1", column="--level")
+    level = level_fraction(level)
     covs = parse_list(covariates, option="--covariates")
     if not covs:
         raise InputError("give at least one covariate", column="--covariates")
@@ -79,7 +76,7 @@ def finegray_cmd(
     df = read_table(file, table=table)
     fg = FineGray(cause=cause, cencode=cencode, variance=variance, level=level)
     fg.fit(df, time=time, status=status, covariates=covs, cengroup=cengroup, entry=entry,
-           reference=_parse_reference(reference) or None, missing=missing)
+           reference=parse_reference(reference) or None, missing=missing)
     res = fg.result_
     if as_json:
         print_json(res.to_dict())

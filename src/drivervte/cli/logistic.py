@@ -17,11 +17,16 @@ from typing import Annotated
 
 import typer
 
-from drivervte.cli._common import handles_input_errors, out_console, parse_list, print_json
-from drivervte.cli.cox import parse_reference
+from drivervte.cli._common import (
+    LEVEL_HELP,
+    handles_input_errors,
+    level_fraction,
+    out_console,
+    parse_list,
+    parse_reference,
+    print_json,
+)
 from drivervte.errors import ConvergenceWarning, InputError
-from drivervte.survival.cohort import read_table
-from drivervte.survival.logistic import Logistic
 
 
 @handles_input_errors
@@ -38,7 +43,7 @@ def logistic_cmd(
     missing: Annotated[
         str, typer.Option("--missing", help="'error' (default) or 'exclude' rows with gaps.")
     ] = "error",
-    level: Annotated[float, typer.Option("--level", help="Confidence level.")] = 0.95,
+    level: Annotated[float, typer.Option("--level", help=LEVEL_HELP)] = 0.95,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     table: Annotated[
         str | None, typer.Option("--table", help="Table name inside a DuckDB file.")
@@ -48,8 +53,11 @@ def logistic_cmd(
     covs = parse_list(covariates, option="--covariates")
     if not covs:
         raise InputError("give at least one covariate", column="--covariates")
+    from drivervte.survival.cohort import read_table
+    from drivervte.survival.logistic import Logistic
+
     df = read_table(file, table=table)
-    model = Logistic(method="firth" if firth else "ml", level=level)
+    model = Logistic(method="firth" if firth else "ml", level=level_fraction(level))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(df, outcome=outcome, covariates=covs, reference=parse_reference(reference),

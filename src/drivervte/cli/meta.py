@@ -26,10 +26,8 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
 import typer
 
 from drivervte.cli._common import (
@@ -42,6 +40,9 @@ from drivervte.cli._common import (
 )
 from drivervte.errors import InputError
 
+if TYPE_CHECKING:  # pandas loads inside the command (start-up time)
+    import pandas as pd
+
 MEASURES = ("OR", "RR", "RD", "PLO", "PFT", "PR", "HR", "SHR", "IRR", "GEN")
 METHODS = ("EE", "FE", "DL", "REML", "ML", "PM", "SJ", "HE", "EB", "HS", "MH", "PETO")
 TESTS = ("z", "knha")
@@ -50,6 +51,8 @@ PLOT_SUFFIXES = (".svg", ".png")
 
 def read_studies(path: Path) -> pd.DataFrame:
     """Read a studies table from CSV (or Parquet), keeping every cell as given."""
+    import pandas as pd
+
     if not path.exists():
         raise InputError(f"file not found: {path}", column="FILE")
     suffix = path.suffix.lower()
@@ -117,6 +120,8 @@ def run_meta(
     ``outputs``). Everything is computed before any file is written, so bad input writes
     nothing.
     """
+    import numpy as np
+
     from drivervte.effects import from_table
     from drivervte.meta import rma, subgroup_analysis
 

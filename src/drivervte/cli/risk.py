@@ -21,14 +21,16 @@ Research software, not a medical device. Bad input exits with code 2.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 
 from drivervte import DISCLAIMER
 from drivervte.cli._common import handles_input_errors, out_console, print_json
 from drivervte.errors import InputError
+
+if TYPE_CHECKING:  # pandas loads inside the command (start-up time)
+    import pandas as pd
 
 
 def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
@@ -42,6 +44,8 @@ def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
 
 
 def _read(path: Path) -> pd.DataFrame:
+    import pandas as pd
+
     if not path.exists():
         raise InputError(f"file not found: {path}", column="FILE")
     if path.suffix.lower() in (".parquet", ".pq"):
