@@ -43,6 +43,18 @@ from drivervte.survival.kaplan_meier import as_labels
 __all__ = ["DAYS_PER_UNIT", "Cohort", "prepare_cohort", "prepare_cohort_from_dates", "read_table"]
 
 
+def _read_csv(path: Path, sep: str) -> pd.DataFrame:
+    """pandas' multithreaded pyarrow CSV engine (registry-sized files), else the C engine.
+
+    The C engine is the fallback for what the pyarrow engine cannot parse (ragged rows,
+    mixed types it refuses); both give the same frame on well-formed files.
+    """
+    try:
+        return pd.read_csv(path, sep=sep, engine="pyarrow")
+    except Exception:  # any pyarrow parse failure: let the C engine decide
+        return pd.read_csv(path, sep=sep)
+
+
 def read_table(source: Any, *, table: str | None = None) -> pd.DataFrame:
     """Read a cohort table into a pandas DataFrame.
 
@@ -83,9 +95,9 @@ def read_table(source: Any, *, table: str | None = None) -> pd.DataFrame:
     name = path.name.lower()
     try:
         if name.endswith((".csv", ".csv.gz", ".txt")):
-            return pd.read_csv(path)
+            return _read_csv(path, ",")
         if name.endswith((".tsv", ".tsv.gz")):
-            return pd.read_csv(path, sep="\t")
+            return _read_csv(path, "\t")
         if name.endswith((".parquet", ".pq")):
             return pd.read_parquet(path)
         if name.endswith((".duckdb", ".db")):
