@@ -165,3 +165,13 @@ def test_console_script_subprocess():
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["method"] == "DL" and out["k"] == 13
+
+
+def test_semicolon_csv_with_decimal_commas(tmp_path):
+    """Spreadsheets in decimal-comma locales export ';'-separated files."""
+    path = tmp_path / "semi.csv"
+    path.write_text("study;yi;vi\nA;0,1;0,01\nB;0,3;0,02\nC;0,2;0,015\n")
+    out = run_json(str(path), "--method", "DL")
+    comma = run_json(str(DATA.parent / "bcg.csv"), "--measure", "RR", "--method", "DL")
+    assert out["k"] == 3 and comma["k"] == 13
+    assert [s["yi"] for s in out["studies"]] == [0.1, 0.3, 0.2]

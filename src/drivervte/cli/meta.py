@@ -50,19 +50,12 @@ PLOT_SUFFIXES = (".svg", ".png")
 
 
 def read_studies(path: Path) -> pd.DataFrame:
-    """Read a studies table from CSV (or Parquet), keeping every cell as given."""
-    import pandas as pd
+    """Read a studies table (CSV with ``,``/``;``/tab separators, TSV or Parquet)."""
+    from drivervte.survival.cohort import read_table
 
     if not path.exists():
         raise InputError(f"file not found: {path}", column="FILE")
-    suffix = path.suffix.lower()
-    try:
-        if suffix in (".parquet", ".pq"):
-            return pd.read_parquet(path)
-        return pd.read_csv(path, skipinitialspace=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError,
-            ValueError, OSError) as exc:
-        raise InputError(f"cannot read {path}: {exc}", column="FILE") from None
+    return read_table(path)
 
 
 def _choice(value: str | None, allowed: tuple[str, ...], option: str, *, upper: bool = True):

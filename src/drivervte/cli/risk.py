@@ -44,13 +44,11 @@ def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
 
 
 def _read(path: Path) -> pd.DataFrame:
-    import pandas as pd
+    from drivervte.survival.cohort import read_table
 
     if not path.exists():
         raise InputError(f"file not found: {path}", column="FILE")
-    if path.suffix.lower() in (".parquet", ".pq"):
-        return pd.read_parquet(path)
-    return pd.read_csv(path)
+    return read_table(path)
 
 
 @handles_input_errors

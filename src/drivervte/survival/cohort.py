@@ -43,12 +43,39 @@ from drivervte.survival.kaplan_meier import as_labels
 __all__ = ["DAYS_PER_UNIT", "Cohort", "prepare_cohort", "prepare_cohort_from_dates", "read_table"]
 
 
+def sniff_separator(path: Path, default: str) -> str:
+    """The field separator of a delimited text file, from its header line.
+
+    A header with semicolons and no commas (the spreadsheet export of locales that write
+    decimal commas) is read with ``;``; a header with tabs and no commas with a tab;
+    otherwise ``default``. Compressed files keep ``default``.
+    """
+    if path.suffix.lower() == ".gz":
+        return default
+    try:
+        with path.open(encoding="utf-8-sig", errors="replace") as fh:
+            header = fh.readline()
+    except OSError:
+        return default
+    if "," not in header:
+        if ";" in header:
+            return ";"
+        if "\t" in header:
+            return "\t"
+    return default
+
+
 def _read_csv(path: Path, sep: str) -> pd.DataFrame:
     """pandas' multithreaded pyarrow CSV engine (registry-sized files), else the C engine.
 
-    The C engine is the fallback for what the pyarrow engine cannot parse (ragged rows,
-    mixed types it refuses); both give the same frame on well-formed files.
+    The separator is sniffed from the header (:func:`sniff_separator`). The C engine is the
+    fallback for what the pyarrow engine cannot parse (ragged rows, mixed types it refuses);
+    both give the same frame on well-formed files.
     """
+    sep = sniff_separator(path, sep)
+    if sep == ";":
+        # Semicolon files usually write decimal commas ("1,5"): read them as numbers.
+        return pd.read_csv(path, sep=sep, decimal=",")
     try:
         return pd.read_csv(path, sep=sep, engine="pyarrow")
     except Exception:  # any pyarrow parse failure: let the C engine decide

@@ -217,6 +217,8 @@ def simulate_cohort(
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise InputError("n must be a positive integer", column="n")
     n = int(n)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InputError(f"the seed must be a whole number >= 0, got {seed!r}", column="seed")
     rng = np.random.default_rng(seed)
     parts = []
     have = 0
