@@ -137,8 +137,11 @@ def test_result_dict_and_summary():
         "robust_score_test",
         "excluded",
         "warnings",
+        "variance",
+        "variance_reason",
     ):
         assert key in d
+    assert d["variance"] == "robust" and d["variance_reason"] == "robust=True"
     assert set(d["coef"]) == {"egfr", "age"}
     assert d["hr"]["egfr"] == pytest.approx(np.exp(d["coef"]["egfr"]))
     assert d["ci_lower"]["egfr"] < d["hr"]["egfr"] < d["ci_upper"]["egfr"]
@@ -148,6 +151,41 @@ def test_result_dict_and_summary():
     assert lr["statistic"] == pytest.approx(2 * (res.loglik - res.loglik_null))
     text = res.summary()
     assert "egfr" in text and "robust se" in text and "Likelihood ratio test" in text
+    assert "variance: robust (robust=True)" in text
+
+
+def test_robust_default_follows_coxph_rule():
+    """robust=None: robust iff cluster or non-integer weights (survival 3.5 coxph)."""
+    time, status, X = sim(seed=12)
+    n = len(time)
+    w_int = np.where(np.arange(n) % 3 == 0, 2.0, 1.0)  # integer-valued floats
+    w_frac = w_int + 0.25
+    plain = CoxPH().fit(time=time, status=status, X=X).result_
+    assert not plain.robust and plain.variance == "model" and plain.se_robust is None
+    a = CoxPH().fit(time=time, status=status, X=X, weights=w_int).result_
+    assert not a.robust and not any("integers" in w for w in a.warnings)
+    b = CoxPH().fit(time=time, status=status, X=X, weights=w_frac).result_
+    forced = CoxPH(robust=True).fit(time=time, status=status, X=X, weights=w_frac).result_
+    assert b.robust and b.variance == "robust" and "non-integer" in b.variance_reason
+    assert any("not all integers" in w for w in b.warnings)
+    np.testing.assert_allclose(b.vcov, forced.vcov, rtol=1e-12)
+    np.testing.assert_allclose(b.se, b.se_robust, rtol=0)
+    off = CoxPH(robust=False).fit(time=time, status=status, X=X, weights=w_frac).result_
+    assert not off.robust and off.se_robust is None
+    np.testing.assert_allclose(off.se, b.se_naive, rtol=1e-12)
+    assert not np.allclose(off.se, b.se, rtol=1e-3)
+    # through a table too (weights column)
+    df = pd.DataFrame({"t": time, "s": status, "x1": X[:, 0], "x2": X[:, 1], "w": w_frac})
+    tab = CoxPH().fit(df, time="t", status="s", covariates=["x1", "x2"], weights="w").result_
+    assert tab.robust
+    cl = CoxPH().fit(time=time, status=status, X=X, cluster=np.arange(n) // 4).result_
+    assert cl.robust and cl.variance_reason.startswith("cluster")
+    with pytest.warns(UserWarning, match="cluster ignored"):
+        ign = CoxPH(robust=False).fit(time=time, status=status, X=X, cluster=np.arange(n) // 4)
+    assert not ign.result_.robust and ign.result_.n_clusters is None
+    np.testing.assert_allclose(ign.result_.vcov, plain.vcov, rtol=1e-12)
+    with pytest.raises(InputError, match="robust"):
+        CoxPH(robust="yes").fit(time=time, status=status, X=X)
 
 
 def test_dataframe_of_covariates_gives_names():

@@ -19,7 +19,11 @@ from tolerances import RTOL_ITER
 
 REF = load_reference("survival_coxph")
 CASES = {c["id"]: c for c in REF["cases"]}
-CONVERGED = [k for k, c in CASES.items() if not c["warnings"]]
+CLUSTER_IGNORED = "cluster specified with robust=FALSE, cluster ignored"
+# cases R fitted without convergence trouble (the cluster-ignored note is not one)
+CONVERGED = [
+    k for k, c in CASES.items() if not [w for w in c["warnings"] if w != CLUSTER_IGNORED]
+]
 
 # Coefficients: both fits stop after the same Newton iterate at eps = 1e-12 -> 1e-7 (brief).
 RTOL_COEF = 1e-7
@@ -31,7 +35,9 @@ def fit_case(case: dict, eps: float = 1e-12, max_iter: int = 100) -> CoxPH:
     data = REF["datasets"][case["dataset"]]
     col = lambda name: None if name is None else np.asarray(data[name])  # noqa: E731
     X = np.column_stack([np.asarray(data[c], dtype=float) for c in case["covariates"]])
-    model = CoxPH(ties=case["ties"], robust=case["robust"], tol=eps, max_iter=max_iter)
+    # the robust argument as R got it: None when coxph decided (its robust missing)
+    robust = None if case["robust_arg"] == "default" else case["robust_arg"]
+    model = CoxPH(ties=case["ties"], robust=robust, tol=eps, max_iter=max_iter)
     return model.fit(
         time=col(case.get("time", "time")),
         status=col(case.get("status", "status")),
@@ -63,6 +69,9 @@ def test_fixture_covers_the_grid():
             "sim_cause1_entry_",
             "sim_cause2_entry_strata_weights_cluster_",
             "tiny_",
+            "lung_weights_default_",
+            "sim_cause1_weights_default_",
+            "sim_cause2_entry_weights_default_",
         ):
             assert stem + ties in ids
 
@@ -71,8 +80,15 @@ def test_fixture_covers_the_grid():
 def test_matches_coxph(case_id):
     case = CASES[case_id]
     exp = case["expected"]
-    res = fit_case(case).result_
+    if CLUSTER_IGNORED in case["warnings"]:
+        with pytest.warns(UserWarning, match="cluster ignored"):
+            res = fit_case(case).result_
+    else:
+        res = fit_case(case).result_
     assert res.converged
+    # the same variance as coxph reported, whether forced or chosen by coxph's default rule
+    assert res.robust is case["robust"]
+    assert res.variance == ("robust" if case["robust"] else "model")
     np.testing.assert_allclose(res.coef, np.atleast_1d(exp["coef"]), rtol=RTOL_COEF, atol=1e-12)
     np.testing.assert_allclose(res.vcov, np.atleast_2d(exp["var"]), rtol=RTOL_VAR)
     if case["robust"]:
@@ -123,3 +139,41 @@ def test_ran_out_of_iterations():
     assert "x" in res.infinite
     assert any("did not converge" in w for w in res.warnings)
     np.testing.assert_allclose(res.coef, case["expected"]["coef"], rtol=1e-8)
+
+
+@pytest.mark.parametrize("ties", ["efron", "breslow"])
+def test_noninteger_weights_default_is_coxph_default_robust(ties):
+    """Defect A2: coxph(..., weights = w) with non-integer w reports the robust variance."""
+    default = CASES[f"sim_cause1_weights_default_{ties}"]
+    naive = CASES[f"sim_cause1_weights_{ties}"]  # robust = FALSE in R
+    assert default["robust_arg"] == "default" and default["robust"] is True
+    res = fit_case(default).result_
+    assert res.robust and res.variance == "robust"
+    assert "non-integer case weights" in res.variance_reason
+    assert any("not all integers" in w for w in res.warnings)
+    np.testing.assert_allclose(res.vcov, np.atleast_2d(default["expected"]["var"]), rtol=RTOL_VAR)
+    # R's robust and naive SEs differ by well over the tolerance: the test can tell them apart
+    se_r = np.sqrt(np.diag(default["expected"]["var"]))
+    se_n = np.sqrt(np.diag(naive["expected"]["var"]))
+    assert np.all(np.abs(se_r / se_n - 1) > 0.05)
+    np.testing.assert_allclose(res.se, se_r, rtol=RTOL_VAR)
+    np.testing.assert_allclose(res.se_naive, se_n, rtol=RTOL_VAR)
+    forced = fit_case(naive).result_
+    assert not forced.robust and forced.variance_reason == "robust=False"
+    assert not any("not all integers" in w for w in forced.warnings)
+    np.testing.assert_allclose(forced.se, se_n, rtol=RTOL_VAR)
+
+
+def test_integer_weights_default_stays_model_based():
+    res = fit_case(CASES["lung_weights_default_efron"]).result_
+    assert not res.robust and res.se_robust is None
+    assert "integer" in res.variance_reason and not res.warnings
+
+
+def test_cluster_with_robust_false_is_ignored_as_coxph():
+    case = CASES["lung_cluster_norobust_efron"]
+    with pytest.warns(UserWarning, match="cluster ignored"):
+        res = fit_case(case).result_
+    assert not res.robust and res.n_clusters is None
+    assert any("cluster ignored" in w for w in res.warnings)
+    np.testing.assert_allclose(res.vcov, np.atleast_2d(case["expected"]["var"]), rtol=RTOL_VAR)

@@ -21,10 +21,14 @@ For the subdistribution hazard use Fine-Gray (:mod:`drivervte.survival.finegray`
 **Delayed entry** (left truncation, ``entry``): counting-process data ``(entry, time]``; a
 patient is at risk at ``t`` when ``entry < t <= time`` (``Surv(entry, time, event)``).
 
-**Robust variance** (``robust=True``, or any ``cluster``): Lin & Wei (1989) sandwich from the
-dfbeta residuals, summed within clusters; z, p and CI then use it, as ``summary.coxph`` does.
-Unlike ``coxph``, non-integer case weights do not switch it on silently: pass
-``robust=True`` for sampling (inverse-probability) weights.
+**Robust variance**: Lin & Wei (1989) sandwich from the dfbeta residuals, summed within
+clusters; z, p and CI then use it, as ``summary.coxph`` does. ``robust=None`` (default)
+decides as ``coxph`` (survival 3.5) does when its ``robust`` is missing: robust when a
+``cluster`` is given or any case weight is not an integer (``any(w != floor(w))``, e.g.
+inverse-probability weights), model-based otherwise; the switch is noted in ``warnings``.
+``robust=True``/``False`` force it; ``robust=False`` with a ``cluster`` ignores the cluster
+with a warning, as ``coxph`` ("cluster specified with robust=FALSE, cluster ignored").
+``variance`` and ``variance_reason`` in the result say which was used and why.
 
 **Monotone likelihood** (e.g. no events in one group): ``coxph``'s test is applied: when the
 loglik converged but ``|U' V| > sqrt(tol) |beta|`` for a coefficient, it may be infinite
@@ -72,6 +76,7 @@ from drivervte.survival.cox_variance import (
     chi2_test,
     robust_score_test,
     robust_variance,
+    variance_rule,
     wald_statistic,
 )
 
@@ -96,7 +101,8 @@ class CoxPH:
     ties:
         ``"efron"`` (default, as ``coxph``) or ``"breslow"``.
     robust:
-        Lin-Wei robust variance (always used when ``cluster`` is given).
+        ``None`` (default): as ``coxph`` decides, robust (Lin-Wei) variance when ``cluster``
+        is given or the case weights are not all integers. ``True``/``False`` force it.
     max_iter, tol:
         Newton-Raphson limits, as ``coxph.control(iter.max=, eps=)``: stop when the relative
         change of the log partial likelihood is ``<= tol``. Defaults are coxph's (20, 1e-9).
@@ -119,7 +125,7 @@ class CoxPH:
     def __init__(
         self,
         ties: str = "efron",
-        robust: bool = False,
+        robust: bool | None = None,
         max_iter: int = 20,
         tol: float = 1e-9,
         level: float = 0.95,
@@ -142,6 +148,8 @@ class CoxPH:
             raise InputError("tol must be in (0, 1)", column="tol")
         if not (0 < self.level < 1):
             raise InputError("level must be in (0, 1)", column="level")
+        if self.robust not in (None, True, False):
+            raise InputError("robust must be None (as coxph), True or False", column="robust")
         if self.concordance not in (True, False, "auto"):
             raise InputError("concordance must be True, False or 'auto'", column="concordance")
 
@@ -322,6 +330,10 @@ class CoxPH:
                 )
         st = None if strata is None else as_codes(strata, "strata", n)[0]
         cl, n_cl = (None, None) if cluster is None else as_codes(cluster, "cluster", n)
+        has_rwt = weights is not None and bool((w != np.floor(w)).any())
+        robust, var_reason, var_notes = variance_rule(self.robust, cl is not None, has_rwt)
+        if cl is not None and not robust:
+            cl, n_cl = None, None
         means = check_design(Xa, names, w)
         problem = CoxProblem(t, event, Xa, w, st, e, self.ties, center=means)
         try:
@@ -333,8 +345,10 @@ class CoxPH:
                 column="covariates",
             ) from None
         result = self._assemble(
-            fit, problem, names, n, int(event.sum()), cause, w, cl, n_cl, excluded
+            fit, problem, names, n, int(event.sum()), cause, w, cl, n_cl, excluded, robust
         )
+        result.variance_reason = var_reason
+        result.warnings[:0] = var_notes
         if self.concordance is True or (self.concordance == "auto" and n <= CONCORDANCE_AUTO_MAX):
             lp = (Xa - means) @ result.coef
             cc = concordance_counts(t, event, lp, w, st, e)
@@ -353,7 +367,7 @@ class CoxPH:
             result.warnings.append(f"concordance not computed ({reason})")
         return result
 
-    def _assemble(self, fit, problem, names, n, events, cause, w, cl, n_cl, excluded):
+    def _assemble(self, fit, problem, names, n, events, cause, w, cl, n_cl, excluded, robust):
         p = len(names)
         notes: list[str] = []
         infinite: list[str] = []
@@ -385,7 +399,6 @@ class CoxPH:
                 "coefficient may be infinite (monotone likelihood, e.g. no events in one "
                 "group); its estimate, SE, CI and p-value are not meaningful"
             )
-        robust = bool(self.robust or cl is not None)
         se_naive = _sqrt_diag(var_naive)
         se_robust = None
         var = var_naive
@@ -412,6 +425,7 @@ class CoxPH:
             cause=int(cause),
             ties=self.ties,
             robust=robust,
+            variance="robust" if robust else "model",
             coef=beta,
             se=se,
             se_naive=se_naive,

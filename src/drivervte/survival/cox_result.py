@@ -32,7 +32,10 @@ class CoxResult(Result):
     objects keyed by covariate name:
 
     ``n`` (rows used), ``events`` (rows with the event of interest), ``cause``, ``ties``
-    (``efron``/``breslow``), ``robust`` (bool), ``n_clusters`` (null without ``cluster``),
+    (``efron``/``breslow``), ``robust`` (bool), ``variance`` (``"robust"`` or ``"model"``:
+    the variance behind ``se``, z, p and CI), ``variance_reason`` (why: ``robust=True`` or
+    ``robust=False`` as passed, or coxph's default rule: cluster given, non-integer case
+    weights, or neither), ``n_clusters`` (null without ``cluster``),
     ``coef``, ``se`` (the standard error used for z, p and CI: the robust one when
     ``robust``), ``se_naive`` (model-based, from the inverse information), ``se_robust``
     (null unless robust), ``hr`` (``exp(coef)``), ``ci_lower``, ``ci_upper`` (Wald CI for the
@@ -52,6 +55,7 @@ class CoxResult(Result):
     cause: int
     ties: str
     robust: bool
+    variance: str
     coef: np.ndarray
     se: np.ndarray
     se_naive: np.ndarray
@@ -72,6 +76,7 @@ class CoxResult(Result):
     converged: bool
     iterations: int
     n_clusters: int | None = None
+    variance_reason: str = ""
     concordance: dict[str, float] | None = None
     infinite: list[str] = field(default_factory=list)
     excluded: list[dict] = field(default_factory=list)
@@ -93,6 +98,8 @@ class CoxResult(Result):
             "cause": self.cause,
             "ties": self.ties,
             "robust": self.robust,
+            "variance": self.variance,
+            "variance_reason": self.variance_reason,
             "n_clusters": self.n_clusters,
             "coef": self._by_name(self.coef),
             "se": self._by_name(self.se),
@@ -138,6 +145,7 @@ class CoxResult(Result):
         title = f"Cox model ({self.ties} ties), cause {self.cause}"
         out = [format_table(headers, rows, title=title)]
         out.append(f"n= {self.n}, number of events= {self.events}")
+        out.append(f"variance: {self.variance} ({self.variance_reason})")
         if self.robust and self.n_clusters is not None:
             out.append(f"clusters= {self.n_clusters}")
         out.append(f"Likelihood ratio test= {self.lr_test.summary()}")

@@ -9,9 +9,15 @@ sums, so the whole computation is O(n p^2): no n x n matrix is ever formed.
 
 The robust score test is ``coxph``'s ``rscore``: ``U0' (L0' L0)^{-1} U0`` with ``L0`` the
 weighted, cluster-collapsed score residuals at beta = 0 and ``U0`` their column sums.
+
+Which variance is reported follows ``coxph`` (survival 3.5-3) exactly: when its ``robust``
+argument is missing it is ``has.cluster || has.rwt`` (``has.rwt = any(weights !=
+floor(weights))``), see :func:`variance_rule`.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 from scipy import linalg, stats
@@ -19,7 +25,45 @@ from scipy import linalg, stats
 from drivervte.survival.cox_result import ChiSquareTest
 from drivervte.survival.cox_scan import CoxProblem
 
-__all__ = ["chi2_test", "collapse", "robust_score_test", "robust_variance", "wald_statistic"]
+__all__ = [
+    "chi2_test",
+    "collapse",
+    "robust_score_test",
+    "robust_variance",
+    "variance_rule",
+    "wald_statistic",
+]
+
+
+def variance_rule(
+    robust: bool | None, has_cluster: bool, has_rwt: bool
+) -> tuple[bool, str, list[str]]:
+    """Robust or model-based variance, the reason, and notes for the result's ``warnings``.
+
+    ``robust=None`` is ``coxph``'s missing ``robust``: robust when a cluster is given or the
+    case weights are not all integers (``has_rwt``). ``robust=False`` with a cluster ignores
+    the cluster and warns, as ``coxph`` does ("cluster specified with robust=FALSE, cluster
+    ignored"). (``coxph``'s third trigger, an ``id`` with repeated events, has no
+    counterpart here: :class:`CoxPH` takes no ``id``.)
+    """
+    if robust is None:
+        if has_cluster:
+            return True, "cluster given (coxph's default)", []
+        if has_rwt:
+            note = (
+                "robust (sandwich) variance used because the case weights are not all "
+                "integers, as coxph does by default; pass robust=False (CLI --no-robust) "
+                "for the model-based variance"
+            )
+            return True, "non-integer case weights (coxph's default)", [note]
+        return False, "no cluster and integer (or no) case weights (coxph's default)", []
+    if robust:
+        return True, "robust=True", []
+    if has_cluster:
+        msg = "cluster specified with robust=False, cluster ignored (as coxph)"
+        warnings.warn(msg, UserWarning, stacklevel=5)
+        return False, "robust=False", [msg]
+    return False, "robust=False", []
 
 
 def collapse(resid: np.ndarray, cluster: np.ndarray | None, n_clusters: int | None) -> np.ndarray:

@@ -47,9 +47,13 @@ run_case <- function(id, dataset, formula, ties, covariates, extra = list(),
     out$naive_var <- unname(fit$naive.var)
     out$rscore <- unname(fit$rscore)
   }
+  # robust_arg: the robust argument as passed ("default" when missing: coxph decides);
+  # robust: the variance coxph reported.
+  robust_arg <- if (is.null(args$robust)) "default" else args$robust
   case <- c(list(id = id, call = call, dataset = dataset, ties = ties,
                  covariates = I(covariates), cause = cause), extra,
-            list(robust = !is.null(fit$naive.var), warnings = I(warns), expected = out))
+            list(robust_arg = robust_arg, robust = !is.null(fit$naive.var),
+                 warnings = I(warns), expected = out))
   cases[[length(cases) + 1]] <<- case
 }
 
@@ -74,7 +78,18 @@ for (tt in c("efron", "breslow")) {
            Surv(time, status) ~ age + sex + ph.ecog, tt,
            c("age", "sex", "ph.ecog"), list(weights = "wt"),
            args = list(weights = quote(wt), robust = TRUE))
+  # robust missing: integer weights -> coxph keeps the model-based variance
+  run_case(paste0("lung_weights_default_", tt), "lung",
+           Surv(time, status) ~ age + sex + ph.ecog, tt,
+           c("age", "sex", "ph.ecog"), list(weights = "wt"),
+           args = list(weights = quote(wt)))
 }
+# cluster with robust = FALSE: coxph warns "cluster specified with robust=FALSE, cluster
+# ignored" and reports the model-based variance
+run_case("lung_cluster_norobust_efron", "lung",
+         Surv(time, status) ~ age + sex + ph.ecog, "efron",
+         c("age", "sex", "ph.ecog"), list(cluster = "inst"),
+         args = list(cluster = quote(inst), robust = FALSE))
 
 # ---- veteran: celltype as treatment dummies (reference squamous) -----------
 vet <- veteran
@@ -144,6 +159,13 @@ for (tt in c("efron", "breslow")) {
   run_case(paste0("sim_cause1_weights_", tt), "sim",
            Surv(time, status == 1) ~ egfr + kras + age, tt, c("egfr", "kras", "age"),
            list(weights = "w"), args = list(weights = quote(w), robust = FALSE))
+  # robust missing: non-integer weights -> coxph switches to the robust variance
+  run_case(paste0("sim_cause1_weights_default_", tt), "sim",
+           Surv(time, status == 1) ~ egfr + kras + age, tt, c("egfr", "kras", "age"),
+           list(weights = "w"), args = list(weights = quote(w)))
+  run_case(paste0("sim_cause2_entry_weights_default_", tt), "sim",
+           Surv(entry, time, status == 2) ~ egfr + kras + age, tt, c("egfr", "kras", "age"),
+           list(entry = "entry", weights = "w"), cause = 2, args = list(weights = quote(w)))
   run_case(paste0("sim_cause1_weights_robust_", tt), "sim",
            Surv(time, status == 1) ~ egfr + kras + age, tt, c("egfr", "kras", "age"),
            list(weights = "w"), args = list(weights = quote(w), robust = TRUE))
@@ -208,7 +230,9 @@ out <- list(
     generated = as.character(Sys.Date()),
     control = control_str,
     note = paste("var is the variance coxph reports (robust when robust); naive_var the",
-                 "model-based one. loglik = c(null, final). Datasets are stored once under",
+                 "model-based one. robust_arg is coxph's robust argument ('default' when",
+                 "missing: coxph decides), robust the variance it then reported.",
+                 "loglik = c(null, final). Datasets are stored once under",
                  "'datasets'; each case names its columns.")
   ),
   datasets = datasets,
