@@ -21,9 +21,7 @@ REF = load_reference("survival_coxph")
 CASES = {c["id"]: c for c in REF["cases"]}
 CLUSTER_IGNORED = "cluster specified with robust=FALSE, cluster ignored"
 # cases R fitted without convergence trouble (the cluster-ignored note is not one)
-CONVERGED = [
-    k for k, c in CASES.items() if not [w for w in c["warnings"] if w != CLUSTER_IGNORED]
-]
+CONVERGED = [k for k, c in CASES.items() if not [w for w in c["warnings"] if w != CLUSTER_IGNORED]]
 
 # Coefficients: both fits stop after the same Newton iterate at eps = 1e-12 -> 1e-7 (brief).
 RTOL_COEF = 1e-7
