@@ -133,7 +133,8 @@ def test_delayed_entry_matches_finegray_coxph(case):
     t, s = np.asarray(d["time"], float), np.asarray(d["status"], float)
     X = np.column_stack([np.asarray(d[c], float) for c in case["covariates"]])
     entry = np.asarray(d["entry"], float) if case.get("entry") else np.zeros_like(t)
-    fg = FineGray().fit(time=t, status=s, X=X, covariates=case["covariates"], entry=entry)
+    fg = FineGray().fit(time=t, status=s, X=X, covariates=case["covariates"], entry=entry,
+                        cause=case.get("failcode", 1))
     np.testing.assert_allclose(fg.coef_, case["coef"], rtol=RTOL_ITER)
     np.testing.assert_allclose(fg.vcov_, np.array(case["var_robust"]), rtol=RTOL_SE,
                                atol=1e-14)

@@ -80,6 +80,8 @@ class FineGray:
     >>> fg = FineGray(cause=1).fit(df, time="time", status="status",
     ...                            covariates=["egfr", "age"])  # doctest: +SKIP
     >>> print(fg.result_.summary())  # doctest: +SKIP
+    >>> fg2 = FineGray().fit(df, time="time", status="status", cause=2,
+    ...                      covariates=["egfr", "age"])  # doctest: +SKIP
     """
 
     def __init__(
@@ -115,6 +117,7 @@ class FineGray:
         entry: Any = None,
         reference: dict | None = None,
         missing: str = "error",
+        cause: int | None = None,
     ) -> FineGray:
         """Fit. With ``data`` (a DataFrame), ``time``/``status``/``cengroup``/``entry`` are
         column names and ``covariates``/``cov2`` lists of columns (coded by
@@ -125,7 +128,14 @@ class FineGray:
         ``tf(times) -> (len(times), p2)`` multiplies ``cov2`` at each failure time, as in
         ``crr``. ``entry`` (delayed entry) uses the weights of R ``survival::finegray``,
         see :mod:`.finegray_ltrunc`.
+
+        ``cause`` (optional) overrides the constructor's ``cause`` (the status code of the
+        event of interest): ``FineGray().fit(df, time=..., status=..., cause=2, ...)`` is
+        ``FineGray(cause=2).fit(df, ...)``; the estimator's ``cause`` attribute is set to it,
+        so the fitted object records the cause it was fitted for.
         """
+        if cause is not None:
+            self.cause = cause
         if self.ties != "breslow":
             raise InputError("only ties='breslow' is available (as in crr)", column="ties")
         if self.variance not in ("sandwich", "model"):

@@ -58,8 +58,9 @@ def truncation_weights(entry: np.ndarray, time: np.ndarray, ici: np.ndarray):
     # censoring KM on (rs, stop]: Y(r) = #{rs < r <= stop}
     cr, cc = np.unique(rt[cens], return_counts=True)
     s_stop, s_start = np.sort(stop), np.sort(rs)
+    # (an entry at rank r is not yet at risk at r: #{rs >= r} is subtracted)
     Y = (stop.size - np.searchsorted(s_stop, cr, side="left")) - (
-        rs.size - np.searchsorted(s_start, cr, side="right"))
+        rs.size - np.searchsorted(s_start, cr, side="left"))
     G = np.cumprod(1.0 - cc / Y)
     delay = bool(np.any(entry > time.min()))
     if delay:

@@ -209,6 +209,65 @@ fg_case("sim_fg_entry", "sim",
               "weight = fgwt, ties = 'breslow', cluster = id, eps = 1e-11)"),
         fgd, fit, colnames(X), extra = list(entry = "entry"))
 
+# Real left truncation (entry > 0 for most subjects), 1) continuous times: no ties at all;
+# 2) integer months with entries tied with censoring, VTE and death times (and entry = 0
+# for some), the case where finegray's risk set of the censoring KM (entry < t <= exit)
+# matters; 3) the same data with death as the event of interest.
+lt_fit <- function(fgd, covs) {
+  coxph(as.formula(paste("Surv(fgstart, fgstop, fgstatus) ~",
+                         paste(covs, collapse = " + "))),
+        data = fgd, weight = fgwt, ties = "breslow", cluster = id,
+        control = coxph.control(eps = 1e-11, iter.max = 100))
+}
+lt_cox_call <- function(covs) paste("coxph(Surv(fgstart, fgstop, fgstatus) ~",
+                                    paste(covs, collapse = " + "),
+                                    ", weight = fgwt, ties = 'breslow', cluster = id, eps = 1e-11)")
+set.seed(31)
+nl <- 250
+ltc <- data.frame(egfr = rbinom(nl, 1, 0.4), kras = rbinom(nl, 1, 0.15),
+                  age = round(rnorm(nl, 64, 9), 1))
+t1 <- rexp(nl, 0.04 * exp(0.6 * ltc$egfr - 0.3 * ltc$kras + 0.02 * (ltc$age - 64)))
+t2 <- rexp(nl, 0.05 * exp(0.03 * (ltc$age - 64)))
+tc <- runif(nl, 3, 40)
+ltc$time <- pmin(t1, t2, tc)
+ltc$status <- ifelse(ltc$time == t1, 1, ifelse(ltc$time == t2, 2, 0))
+ltc$entry <- runif(nl, 0, 0.8) * pmin(ltc$time, 6)
+stopifnot(!anyDuplicated(c(ltc$time, ltc$entry)), all(ltc$entry < ltc$time))
+ltc$id <- seq_len(nl)
+data_sets$lt_cont <- as.list(ltc[, c("entry", "time", "status", "egfr", "kras", "age")])
+ltc$ev <- factor(ltc$status, 0:2, c("censor", "vte", "death"))
+covs <- c("egfr", "kras", "age")
+fgd <- finegray(Surv(entry, time, ev) ~ ., data = ltc, etype = "vte", id = id)
+fg_case("lt_cont_vte", "lt_cont",
+        'finegray(Surv(entry, time, ev) ~ ., data = lt_cont, etype = "vte", id = id)',
+        lt_cox_call(covs), fgd, lt_fit(fgd, covs), covs, extra = list(entry = "entry"))
+
+set.seed(32)
+lt <- data.frame(egfr = rbinom(nl, 1, 0.4), kras = rbinom(nl, 1, 0.15),
+                 age = round(rnorm(nl, 64, 9), 1))
+t1 <- rexp(nl, 0.04 * exp(0.6 * lt$egfr - 0.3 * lt$kras + 0.02 * (lt$age - 64)))
+t2 <- rexp(nl, 0.05 * exp(0.03 * (lt$age - 64)))
+tc <- runif(nl, 2, 30)
+tt <- pmin(t1, t2, tc)
+lt$status <- ifelse(tt == t1, 1, ifelse(tt == t2, 2, 0))
+lt$time <- ceiling(tt)
+lt$entry <- pmin(floor(runif(nl, 0, 12)), lt$time - 1)
+lt$entry[lt$entry < 0] <- 0
+ties_ce <- intersect(lt$entry, lt$time[lt$status == 0])
+stopifnot(length(ties_ce) > 3, all(lt$entry < lt$time))
+lt$id <- seq_len(nl)
+data_sets$lt_ties <- as.list(lt[, c("entry", "time", "status", "egfr", "kras", "age")])
+lt$ev <- factor(lt$status, 0:2, c("censor", "vte", "death"))
+fgd <- finegray(Surv(entry, time, ev) ~ ., data = lt, etype = "vte", id = id)
+fg_case("lt_ties_vte", "lt_ties",
+        'finegray(Surv(entry, time, ev) ~ ., data = lt_ties, etype = "vte", id = id)',
+        lt_cox_call(covs), fgd, lt_fit(fgd, covs), covs, extra = list(entry = "entry"))
+fgd <- finegray(Surv(entry, time, ev) ~ ., data = lt, etype = "death", id = id)
+fg_case("lt_ties_death", "lt_ties",
+        'finegray(Surv(entry, time, ev) ~ ., data = lt_ties, etype = "death", id = id)',
+        lt_cox_call(covs), fgd, lt_fit(fgd, covs), covs,
+        extra = list(entry = "entry", failcode = 2))
+
 # ------------------------------------------------------------------ write
 out <- list(
   meta = list(
