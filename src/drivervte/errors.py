@@ -35,7 +35,13 @@ class InputError(ValueError):
     def _compose(self) -> str:
         where = []
         if self.column is not None:
-            where.append(f"column '{self.column}'")
+            # Command-line options are named as such ("option --level"), columns quoted.
+            if self.column.startswith("-"):
+                where.append(f"option {self.column}")
+            elif self.column == "FILE":
+                where.append("FILE")
+            else:
+                where.append(f"column '{self.column}'")
         if self.rows:
             where.append("row" + ("s " if len(self.rows) > 1 else " ") + _fmt_rows(self.rows))
         prefix = (", ".join(where) + ": ") if where else ""

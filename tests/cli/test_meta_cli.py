@@ -175,3 +175,24 @@ def test_semicolon_csv_with_decimal_commas(tmp_path):
     comma = run_json(str(DATA.parent / "bcg.csv"), "--measure", "RR", "--method", "DL")
     assert out["k"] == 3 and comma["k"] == 13
     assert [s["yi"] for s in out["studies"]] == [0.1, 0.3, 0.2]
+
+
+def test_count_methods_refuse_other_measures(tmp_path):
+    res = runner.invoke(app, ["meta", str(DATA), "--method", "PETO", "--measure", "RR"])
+    assert res.exit_code == 2 and "option --measure" in res.output
+
+
+def test_plot_into_missing_directory_is_refused(tmp_path):
+    target = tmp_path / "nope" / "f.svg"
+    res = runner.invoke(app, ["meta", str(DATA), "--measure", "RR", "--forest", str(target)])
+    assert res.exit_code == 2 and "does not exist" in res.output
+    assert not target.parent.exists()
+
+
+def test_duplicate_labels_and_excluded_rows_are_reported(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text("study,yi,vi\nA,0.1,0.01\nA,0.3,0.02\nB,,0.03\nC,0.2,0.03\n")
+    res = runner.invoke(app, ["meta", str(path), "--method", "DL"])
+    assert res.exit_code == 0, res.output
+    assert "study label 'A' is used by rows 1, 2" in res.output
+    assert "excluded: row 3 (B): missing value in yi" in res.output

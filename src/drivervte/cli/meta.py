@@ -68,8 +68,17 @@ def _choice(value: str | None, allowed: tuple[str, ...], option: str, *, upper: 
 
 
 def _check_plot_path(path: Path | None, option: str) -> None:
-    if path is not None and path.suffix.lower() not in PLOT_SUFFIXES:
+    if path is None:
+        return
+    if path.suffix.lower() not in PLOT_SUFFIXES:
         raise InputError(f"'{path}' must end in .svg or .png", column=option)
+    if not path.parent.is_dir():
+        raise InputError(f"the directory {path.parent} does not exist; create it first",
+                         column=option)
+
+
+#: Measures each count-based method pools (metafor rma.mh / rma.peto).
+_METHOD_MEASURES = {"MH": ("OR", "RR", "RD"), "PETO": ("OR", "PETO")}
 
 
 class Skipped:
@@ -120,6 +129,10 @@ def run_meta(
 
     _check_plot_path(forest, "--forest")
     _check_plot_path(funnel, "--funnel")
+    if method in _METHOD_MEASURES and measure is not None \
+            and measure not in _METHOD_MEASURES[method]:
+        raise InputError(f"{method} pools {' / '.join(_METHOD_MEASURES[method])} only, not "
+                         f"{measure}; change --measure or --method", column="--measure")
     if mods and method in ("MH", "PETO"):
         raise InputError("moderators need an inverse-variance model; use --method REML (or "
                          "another tau² estimator) with --mods", column="--mods")
@@ -154,14 +167,12 @@ def run_meta(
         extras["leave_one_out"] = _safe("leave-one-out", res.leave_one_out)
     outputs = []
     if forest is not None:
-        forest.parent.mkdir(parents=True, exist_ok=True)
         if sub is not None:
             res.forest(forest, subgroups=sub)
         else:
             res.forest(forest)
         outputs.append(str(forest))
     if funnel is not None:
-        funnel.parent.mkdir(parents=True, exist_ok=True)
         res.funnel(funnel)
         outputs.append(str(funnel))
     if outputs:

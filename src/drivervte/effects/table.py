@@ -252,6 +252,7 @@ def from_table(
                          + "; ".join(f"row {e['row'] + 1}: {e['reason']}" for e in excluded))
     excluded.sort(key=lambda e: e["row"])
     keep = np.flatnonzero(ok)
+    notes = notes + _duplicate_label_notes([study[i] for i in keep], keep)
     counts = res.get("counts")
     return EffectSizes(
         measure=m,
@@ -266,6 +267,16 @@ def from_table(
         notes=notes,
         rows=keep,
     )
+
+
+def _duplicate_label_notes(labels: list[str], rows: np.ndarray) -> list[str]:
+    """A note for every study label used by more than one analysed row (1-based rows)."""
+    seen: dict[str, list[int]] = {}
+    for lab, r in zip(labels, rows, strict=True):
+        seen.setdefault(lab, []).append(int(r) + 1)
+    return [f"study label '{lab}' is used by rows {', '.join(map(str, rs))}; give each row "
+            "its own label to tell them apart in the output"
+            for lab, rs in seen.items() if len(rs) > 1]
 
 
 def _resolve_measure(kind: str, measure: str | None) -> str:

@@ -188,7 +188,11 @@ class MetaResult(Result):
         for w in self.warnings:
             lines.append(f"warning: {w}")
         for e in self.excluded:
-            lines.append(f"excluded: {e}")
+            if isinstance(e, dict) and "row" in e:
+                label = f" ({e['study']})" if e.get("study") is not None else ""
+                lines.append(f"excluded: row {int(e['row']) + 1}{label}: {e.get('reason', '')}")
+            else:
+                lines.append(f"excluded: {e}")
         return "\n".join(lines)
 
     # --------------------------------------------------------- delegations
