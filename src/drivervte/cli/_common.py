@@ -16,7 +16,7 @@ from drivervte.results import jsonable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-err_console = Console(stderr=True, highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)  # paths never broken
 out_console = Console(highlight=False, soft_wrap=True)
 
 EXIT_INPUT = 2
