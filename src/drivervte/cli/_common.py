@@ -45,7 +45,8 @@ def handles_input_errors(func: F) -> F:
 
 def print_json(obj: Any) -> None:
     """Print one JSON object (sorted keys, NaN as null) to stdout."""
-    sys.stdout.write(json.dumps(jsonable(obj), indent=2, sort_keys=True, allow_nan=False))
+    # Keys in construction order (coefficients in model order); deterministic all the same.
+    sys.stdout.write(json.dumps(jsonable(obj), indent=2, allow_nan=False))
     sys.stdout.write("\n")
 
 

@@ -429,7 +429,7 @@ def _finish(cd, measure, method, pct, z, beta, se, wi, warnings, adds, tos, drop
     return MHResult(
         k=len(cd.ai), measure=measure, method=method, test="z", level=pct,
         estimate=float(beta), se=float(se), statistic=float(stat), pvalue=pval,
-        ci_lower=float(lo), ci_upper=float(hi), pi_lower=float(lo), pi_upper=float(hi),
+        ci_lower=float(lo), ci_upper=float(hi), pi_lower=np.nan, pi_upper=np.nan,  # no PI: fixed effect
         tau2=0.0, Q=float(Q), Q_df=int(Q_df), Q_pvalue=float(Q_p), I2=float(I2), H2=float(H2),
         study=list(es.study), yi=yi, vi=vi, weights=pw_yi,
         converged=True, warnings=warnings, excluded=cd.excluded, ni=es.ni,
