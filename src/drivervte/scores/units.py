@@ -125,6 +125,8 @@ def parse_quantity(value: object, item: str, *, unit: str | None = None) -> floa
             raise InputError(f"'{value}' is not a number with an optional unit "
                              f"(e.g. 12 or 12{spec.canonical})", column=item)
         number, written = float(m.group(1)), m.group(2)
+    if not math.isfinite(number):
+        raise InputError(f"'{value}' is not a finite number", column=item)
     if unit is not None and written and _normalise_unit(unit) != _normalise_unit(written):
         raise InputError(f"'{value}' carries the unit '{written}' but the unit option says "
                          f"'{unit}'", column=item)
