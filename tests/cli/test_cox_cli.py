@@ -94,3 +94,50 @@ def test_subprocess_entry_point(cohort_csv):
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert set(json.loads(proc.stdout)["hr"]) == {"age", "alk"}
+
+
+@pytest.fixture(scope="module")
+def weighted_csv(tmp_path_factory) -> Path:
+    df = simulate_cohort(300, seed=5)
+    df["ipw"] = np.round(np.linspace(0.5, 2.5, len(df)), 3)  # non-integer weights
+    df["iw"] = 1 + np.arange(len(df)) % 3  # integer weights
+    path = tmp_path_factory.mktemp("coxw") / "w.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+def test_robust_default_follows_coxph(weighted_csv):
+    """Defect A2: non-integer --weights give coxph's default robust variance, with a note."""
+    base = [weighted_csv, "--time", "time", "--status", "status", "--covariates", "age,egfr"]
+    auto = json.loads(_run(*base, "--weights", "ipw", "--json").stdout)
+    assert auto["robust"] is True and auto["variance"] == "robust"
+    assert "non-integer" in auto["variance_reason"]
+    assert any("not all integers" in w for w in auto["warnings"])
+    assert auto["se"] == auto["se_robust"]
+    off = json.loads(_run(*base, "--weights", "ipw", "--no-robust", "--json").stdout)
+    assert off["robust"] is False and off["se_robust"] is None
+    assert off["variance_reason"] == "robust=False"
+    np.testing.assert_allclose(off["se"]["age"], auto["se_naive"]["age"], rtol=1e-12)
+    assert abs(off["se"]["age"] / auto["se"]["age"] - 1) > 1e-3
+    forced = json.loads(_run(*base, "--weights", "ipw", "--robust", "--json").stdout)
+    assert forced["robust"] is True and forced["variance_reason"] == "robust=True"
+    assert forced["se"] == auto["se"]
+    integer = json.loads(_run(*base, "--weights", "iw", "--json").stdout)
+    assert integer["robust"] is False and integer["variance"] == "model"
+    text = _run(*base, "--weights", "ipw")
+    assert text.exit_code == 0 and "robust se" in text.stdout
+    assert "variance: robust (non-integer case weights" in text.stdout
+
+
+def test_cluster_with_no_robust_warns_on_stderr(weighted_csv):
+    proc = subprocess.run(
+        [sys.executable, "-m", "drivervte.cli.main", "cox", str(weighted_csv), "--time", "time",
+         "--status", "status", "--covariates", "age", "--cluster", "sex", "--no-robust",
+         "--json"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["robust"] is False and out["n_clusters"] is None
+    assert "warning: cluster specified with robust=False, cluster ignored" in proc.stderr
+    assert "UserWarning" not in proc.stderr and ".py:" not in proc.stderr

@@ -2,18 +2,22 @@
 
 ``drivervte cox FILE --time COL --status COL --covariates a,b,c [--cause K]
 [--ties efron|breslow] [--strata COL] [--entry COL] [--cluster COL] [--weights COL]
-[--robust] [--reference col=level,...] [--missing error|exclude] [--level 0.95] [--json]
+[--robust/--no-robust] [--reference col=level,...] [--missing error|exclude] [--level 0.95] [--json]
 [--table NAME]``
 
 FILE is CSV, Parquet or a DuckDB database (with ``--table``). Status codes: 0 censored,
 ``--cause`` (default 1) the event; other codes are competing causes, censored in this
 cause-specific model. ``--json`` prints :meth:`drivervte.survival.cox.CoxResult.to_dict`.
 Bad input exits with code 2, naming the column and rows.
+
+The variance follows ``coxph``'s default unless ``--robust``/``--no-robust`` forces it:
+robust (sandwich) with ``--cluster`` or non-integer ``--weights``, model-based otherwise;
+``variance`` and ``variance_reason`` in the output say which and why. Warnings go to stderr
+as ``warning: ...`` lines (and are in the output's ``warnings``).
 """
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -28,7 +32,8 @@ from drivervte.cli._common import (
     parse_reference,
     print_json,
 )
-from drivervte.errors import ConvergenceWarning, InputError
+from drivervte.cli._warnings import capture_warnings, report_warnings
+from drivervte.errors import InputError
 
 
 @handles_input_errors
@@ -47,7 +52,14 @@ def cox_cmd(
         str | None, typer.Option("--cluster", help="Cluster column (robust variance).")
     ] = None,
     weights: Annotated[str | None, typer.Option("--weights", help="Case-weight column.")] = None,
-    robust: Annotated[bool, typer.Option("--robust", help="Robust (sandwich) variance.")] = False,
+    robust: Annotated[
+        bool | None,
+        typer.Option(
+            "--robust/--no-robust",
+            help="Force the robust (sandwich) or the model-based variance. Default: as "
+            "coxph, robust with --cluster or non-integer --weights.",
+        ),
+    ] = None,
     reference: Annotated[
         str | None, typer.Option("--reference", help="Reference levels: col=level,...")
     ] = None,
@@ -69,20 +81,22 @@ def cox_cmd(
     from drivervte.survival.cohort import read_table
     from drivervte.survival.cox import CoxPH
 
-    df = read_table(file, table=table)
     model = CoxPH(ties=ties, robust=robust, level=level_fraction(level))
-    with warnings.catch_warnings():
-        # the warning text is in the result's 'warnings' and printed below
-        warnings.simplefilter("ignore", ConvergenceWarning)
+    with capture_warnings() as caught:
+        df = read_table(file, table=table)
         model.fit(
             df, time=time, status=status, covariates=covs, cause=cause, strata=strata,
             cluster=cluster, weights=weights, entry=entry,
             reference=parse_reference(reference), missing=missing,
         )  # fmt: skip
+    result = model.result_
     if as_json:
-        print_json(model.result_.to_dict())
+        out = result.to_dict()
+        out["warnings"] += report_warnings(caught, result.warnings, echo_carried=True)
+        print_json(out)
         return
-    out_console.print(model.result_.summary(), markup=False)
+    out_console.print(result.summary(), markup=False)
+    report_warnings(caught, result.warnings, echo_carried=False)
 
 
 def register(app: typer.Typer) -> None:

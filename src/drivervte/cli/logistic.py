@@ -6,12 +6,12 @@
 The outcome column holds 0/1 (or true/false). ``--json`` prints
 :meth:`drivervte.survival.logistic.LogisticResult.to_dict`; perfect separation is reported
 in ``separation``/``separated``/``warnings`` (refit with ``--firth``). Bad input exits with
-code 2, naming the column and rows.
+code 2, naming the column and rows. Warnings go to stderr as ``warning: ...`` lines (and are
+in the output's ``warnings``).
 """
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -26,7 +26,8 @@ from drivervte.cli._common import (
     parse_reference,
     print_json,
 )
-from drivervte.errors import ConvergenceWarning, InputError
+from drivervte.cli._warnings import capture_warnings, report_warnings
+from drivervte.errors import InputError
 
 
 @handles_input_errors
@@ -56,16 +57,19 @@ def logistic_cmd(
     from drivervte.survival.cohort import read_table
     from drivervte.survival.logistic import Logistic
 
-    df = read_table(file, table=table)
     model = Logistic(method="firth" if firth else "ml", level=level_fraction(level))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
+    with capture_warnings() as caught:
+        df = read_table(file, table=table)
         model.fit(df, outcome=outcome, covariates=covs, reference=parse_reference(reference),
                   missing=missing)  # fmt: skip
+    result = model.result_
     if as_json:
-        print_json(model.result_.to_dict())
+        out = result.to_dict()
+        out["warnings"] += report_warnings(caught, result.warnings, echo_carried=True)
+        print_json(out)
         return
-    out_console.print(model.result_.summary(), markup=False)
+    out_console.print(result.summary(), markup=False)
+    report_warnings(caught, result.warnings, echo_carried=False)
 
 
 def register(app: typer.Typer) -> None:
