@@ -71,3 +71,16 @@ def test_gene_without_a_pool_vs_negative_is_reported_not_guessed(tmp_path):
 def test_unknown_gene_is_refused():
     with pytest.raises(InputError, match="accepted: EGFR, ALK, ROS1, KRAS"):
         pooled_relative_effect("BRAF")
+
+
+def test_risk_uses_the_reviews_headline_pool_and_lists_the_others(tmp_path):
+    from drivervte.evidence.review import run_review
+    from drivervte.evidence.store import EvidenceStore
+
+    db = tmp_path / "e.duckdb"
+    head = run_review(EvidenceStore(db).records()).genes["EGFR"].to_dict()["pooled"]
+    eff, _ = pooled_relative_effect("EGFR", db)
+    d = eff.to_dict()
+    assert d["pool"] == head["key"]
+    assert d["estimate"] == pytest.approx(head["estimate"], rel=1e-12)
+    assert d["other_pools"] and all(o["pool"] != d["pool"] for o in d["other_pools"])

@@ -105,6 +105,13 @@ class RiskAssessment(Result):
                 f"{re_['pi_lower']:.2f}-{re_['pi_upper']:.2f}, k = {re_['k']}) -> risk "
                 f"{100 * g['estimate']:.1f}% (95% interval {100 * g['lower']:.1f}-"
                 f"{100 * g['upper']:.1f}%)")
+            for o in re_.get("other_pools", []):
+                opposite = (o["estimate"] - 1) * (re_["estimate"] - 1) < 0
+                lines.append(
+                    f"  other pooled {o['measure']} for {g['gene']}+ (not used): "
+                    f"{o['estimate']:.2f} ({o['ci_lower']:.2f}-{o['ci_upper']:.2f}), k = "
+                    f"{o['k']}" + ("; it points the other way: the evidence is inconsistent"
+                                   if opposite else ""))
             lines += [f"  assumption: {a}" for a in g["assumptions"]]
         elif g is not None:
             lines.append(f"{g['gene']}: {g['reason']}")
@@ -191,6 +198,17 @@ def _is_missing(v: Any) -> bool:
     return is_missing(v)
 
 
+def _not_adjusted(gene: str, effect: Any, reason: str) -> dict[str, Any]:
+    """``gene_adjusted`` when no adjusted risk can be given: every key present, nulls, why."""
+    from drivervte.scores.genotype import ASSUMPTIONS
+
+    return {"gene": str(gene).upper(),
+            "relative_effect": None if effect is None else effect.to_dict(),
+            "estimate": None, "lower": None, "upper": None,
+            "lower_without_heterogeneity": None, "upper_without_heterogeneity": None,
+            "assumptions": list(ASSUMPTIONS), "reason": reason}
+
+
 def assess(score: str, *, gene: str | None = None, db: Any = None,
            baseline_risk: float | None = None, baseline_n: int | None = None,
            effect: Any = None, **raw: Any) -> RiskAssessment:
@@ -215,11 +233,10 @@ def assess(score: str, *, gene: str | None = None, db: Any = None,
         p0, n0 = ((baseline_risk, baseline_n) if baseline_risk is not None
                   else (risk["estimate"], risk["n"]))
         if eff is None:
-            adjusted = {"gene": str(gene).upper(), "estimate": None, "reason": reason}
+            adjusted = _not_adjusted(gene, None, reason)
         elif p0 is None:
-            adjusted = {"gene": str(gene).upper(), "estimate": None,
-                        "reason": "no baseline risk (no published risk for this total, or "
-                                  "items missing); give one with baseline_risk"}
+            adjusted = _not_adjusted(gene, eff, "no baseline risk (no published risk for this "
+                                     "total, or items missing); give one with baseline_risk")
         else:
             adjusted = gene_adjusted_risk(float(p0), n0, eff)
             adjusted["baseline"] = {"estimate": p0, "n": n0,

@@ -67,6 +67,9 @@ class RelativeEffect:
     k: int
     pool_key: str
     record_ids: tuple[str, ...]
+    #: The gene's other pooled VTE estimates vs gene-negative patients, as
+    #: (pool key, measure, k, estimate, ci_lower, ci_upper) on the ratio scale.
+    other_pools: tuple[tuple[str, str, int, float, float, float], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         crit = _crit(self.df)
@@ -79,7 +82,9 @@ class RelativeEffect:
             "pi_lower": float(np.exp(self.log_estimate - half_pi)),
             "pi_upper": float(np.exp(self.log_estimate + half_pi)),
             "k": self.k, "pool": self.pool_key, "record_ids": list(self.record_ids),
-            "source": "drivervte evidence base (drivervte review)",
+            "source": "drivervte evidence base: the gene's headline pool in drivervte review",
+            "other_pools": [{"pool": key, "measure": m, "k": k, "estimate": e, "ci_lower": lo,
+                             "ci_upper": hi} for key, m, k, e, lo, hi in self.other_pools],
         }
 
 
@@ -88,26 +93,36 @@ def _crit(df: float | None, level: float = 95.0) -> float:
     return float(stats.norm.ppf(q) if df is None else stats.t.ppf(q, df))
 
 
-def effect_from_pool(pool: Any) -> RelativeEffect:
+def effect_from_pool(pool: Any, others: tuple = ()) -> RelativeEffect:
     """The :class:`RelativeEffect` of a pooled ``PoolResult`` (k >= 2)."""
     m = pool.main
     return RelativeEffect(gene=pool.gene, measure=pool.measure, log_estimate=float(m.estimate),
                           se=float(m.se), tau2=float(m.tau2),
                           df=None if m.df is None else float(m.df), k=int(m.k),
-                          pool_key=pool.key, record_ids=tuple(s.id for s in pool.studies))
+                          pool_key=pool.key, record_ids=tuple(s.id for s in pool.studies),
+                          other_pools=others)
+
+
+def _summary(pool: Any) -> tuple[str, str, int, float, float, float]:
+    tr = pool.main.transformed
+    return (pool.key, pool.measure, pool.k, float(tr["estimate"]), float(tr["ci_lower"]),
+            float(tr["ci_upper"]))
 
 
 def pooled_relative_effect(gene: str, db: Any = None) -> tuple[RelativeEffect | None, str]:
     """The gene's pooled VTE effect vs gene-negative patients, or None with the reason.
 
-    Prefers the hazard-ratio family (it applies over a horizon), then odds ratios; among
-    pools of one family, the one with more studies. Single-study "pools" are not used.
+    The pool is the one ``drivervte review`` reports as the gene's headline
+    (:func:`drivervte.evidence.synthesis.headline_pool`: most studies, then hazard ratios),
+    so the risk and the review never rest on different evidence; the gene's other VTE pools
+    vs gene-negative patients are listed beside it (``other_pools``). Single-study "pools"
+    are not used.
     """
     key = str(gene).strip().upper()
     if key not in GENES:
         raise InputError(f"unknown gene '{gene}'; accepted: {', '.join(GENES)}", column="gene")
     from drivervte.evidence.store import EvidenceStore
-    from drivervte.evidence.synthesis import SynthesisOptions, comparative_pools
+    from drivervte.evidence.synthesis import SynthesisOptions, comparative_pools, headline_pool
 
     store = EvidenceStore(db)
     pools = [p for p in comparative_pools(store.records(), SynthesisOptions())
@@ -116,8 +131,9 @@ def pooled_relative_effect(gene: str, db: Any = None) -> tuple[RelativeEffect | 
     if not pools:
         return None, (f"the evidence base has no pooled VTE estimate (k >= 2) for {key}+ vs "
                       f"{key}-negative patients; the risk is not adjusted for {key}")
-    pools.sort(key=lambda p: (p.measure not in ("HR", "SHR"), -p.k, p.key))
-    return effect_from_pool(pools[0]), ""
+    chosen = headline_pool(pools, key)
+    others = tuple(_summary(p) for p in sorted(pools, key=lambda p: p.key) if p is not chosen)
+    return effect_from_pool(chosen, others), ""
 
 
 def _apply(p0: np.ndarray, log_ratio: np.ndarray, measure: str) -> np.ndarray:
