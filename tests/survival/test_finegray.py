@@ -22,8 +22,9 @@ from drivervte.survival.finegray_scan import fast_kernel, prepare, sandwich_term
 
 def _sim(n=200, seed=0, ties=True, p=3):
     rng = np.random.default_rng(seed)
-    X = np.column_stack([rng.binomial(1, 0.4, n), rng.normal(60, 10, n),
-                         rng.normal(size=(n, p - 2))])
+    X = np.column_stack(
+        [rng.binomial(1, 0.4, n), rng.normal(60, 10, n), rng.normal(size=(n, p - 2))]
+    )
     t = rng.exponential(10, n) * np.exp(-0.3 * X[:, 0])
     t = np.ceil(t) if ties else t
     s = rng.choice([0, 1, 2], n, p=[0.3, 0.4, 0.3])
@@ -59,9 +60,23 @@ def test_fit_returns_self_and_result_keys():
     fg = FineGray()
     assert fg.fit(time=t, status=s, X=X, covariates=["egfr", "age", "z"]) is fg
     d = fg.result_.to_dict()
-    assert set(d) == {"n", "events", "coef", "se", "hr", "ci_lower", "ci_upper", "pvalue",
-                      "loglik", "loglik_null", "converged", "iterations", "se_model",
-                      "excluded", "warnings"}
+    assert set(d) == {
+        "n",
+        "events",
+        "coef",
+        "se",
+        "hr",
+        "ci_lower",
+        "ci_upper",
+        "pvalue",
+        "loglik",
+        "loglik_null",
+        "converged",
+        "iterations",
+        "se_model",
+        "excluded",
+        "warnings",
+    }
     assert list(d["coef"]) == ["egfr", "age", "z"]
     assert d["events"] == int(np.sum(s == 1)) and d["n"] == 200
     b, se = d["coef"]["egfr"], d["se"]["egfr"]
@@ -108,11 +123,13 @@ def test_invariances(seed, shift, scale):
     tr = FineGray().fit(time=t, status=s, X=X2, cengroup=g)
     np.testing.assert_allclose(tr.coef_[1] * scale, base.coef_[1], rtol=1e-7, atol=1e-10)
     np.testing.assert_allclose(tr.coef_[[0, 2]], base.coef_[[0, 2]], rtol=1e-7, atol=1e-10)
-    np.testing.assert_allclose(np.sqrt(tr.vcov_[1, 1]) * scale, np.sqrt(base.vcov_[1, 1]),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        np.sqrt(tr.vcov_[1, 1]) * scale, np.sqrt(base.vcov_[1, 1]), rtol=1e-6
+    )
     np.testing.assert_allclose(tr.result_.loglik, base.result_.loglik, rtol=1e-10)
-    np.testing.assert_allclose(tr.predict_cif(X2[:3]), base.predict_cif(X[:3]), rtol=1e-7,
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        tr.predict_cif(X2[:3]), base.predict_cif(X[:3]), rtol=1e-7, atol=1e-12
+    )
 
 
 @settings(max_examples=20, deadline=None)

@@ -55,8 +55,7 @@ def test_crr_coef_var_loglik(case):
     assert r.converged and case["converged"]
     np.testing.assert_allclose(fg.coef_, case["coef"], rtol=RTOL_ITER, atol=1e-10)
     np.testing.assert_allclose(fg.vcov_, np.array(case["var"]), rtol=RTOL_SE, atol=1e-14)
-    np.testing.assert_allclose(fg.vcov_model_, np.array(case["invinf"]), rtol=RTOL_SE,
-                               atol=1e-14)
+    np.testing.assert_allclose(fg.vcov_model_, np.array(case["invinf"]), rtol=RTOL_SE, atol=1e-14)
     np.testing.assert_allclose(r.loglik, case["loglik"], rtol=RTOL_ITER)
     np.testing.assert_allclose(r.loglik_null, case["loglik_null"], rtol=RTOL_EXACT)
     assert r.n == case["n"]
@@ -64,10 +63,12 @@ def test_crr_coef_var_loglik(case):
     np.testing.assert_allclose([r.se[k] for k in r.names], se, rtol=RTOL_SE)
     # summary.crr: p = 2 (1 - pnorm(|b| / se)), CI exp(b -/+ qnorm(.975) se)
     b = np.array(case["coef"])
-    np.testing.assert_allclose([r.pvalue[k] for k in r.names],
-                               2 * stats.norm.sf(np.abs(b) / se), rtol=RTOL_SE)
-    np.testing.assert_allclose([r.ci_upper[k] for k in r.names],
-                               np.exp(b + stats.norm.ppf(0.975) * se), rtol=RTOL_SE)
+    np.testing.assert_allclose(
+        [r.pvalue[k] for k in r.names], 2 * stats.norm.sf(np.abs(b) / se), rtol=RTOL_SE
+    )
+    np.testing.assert_allclose(
+        [r.ci_upper[k] for k in r.names], np.exp(b + stats.norm.ppf(0.975) * se), rtol=RTOL_SE
+    )
 
 
 @pytest.mark.parametrize("case", CRR, ids=[c["name"] for c in CRR])
@@ -133,15 +134,22 @@ def test_delayed_entry_matches_finegray_coxph(case):
     t, s = np.asarray(d["time"], float), np.asarray(d["status"], float)
     X = np.column_stack([np.asarray(d[c], float) for c in case["covariates"]])
     entry = np.asarray(d["entry"], float) if case.get("entry") else np.zeros_like(t)
-    fg = FineGray().fit(time=t, status=s, X=X, covariates=case["covariates"], entry=entry,
-                        cause=case.get("failcode", 1))
+    fg = FineGray().fit(
+        time=t,
+        status=s,
+        X=X,
+        covariates=case["covariates"],
+        entry=entry,
+        cause=case.get("failcode", 1),
+    )
     np.testing.assert_allclose(fg.coef_, case["coef"], rtol=RTOL_ITER)
-    np.testing.assert_allclose(fg.vcov_, np.array(case["var_robust"]), rtol=RTOL_SE,
-                               atol=1e-14)
-    np.testing.assert_allclose(fg.vcov_model_, np.array(case["var_naive"]), rtol=RTOL_SE,
-                               atol=1e-14)
-    np.testing.assert_allclose([fg.result_.loglik_null, fg.result_.loglik], case["loglik"],
-                               rtol=RTOL_ITER)
+    np.testing.assert_allclose(fg.vcov_, np.array(case["var_robust"]), rtol=RTOL_SE, atol=1e-14)
+    np.testing.assert_allclose(
+        fg.vcov_model_, np.array(case["var_naive"]), rtol=RTOL_SE, atol=1e-14
+    )
+    np.testing.assert_allclose(
+        [fg.result_.loglik_null, fg.result_.loglik], case["loglik"], rtol=RTOL_ITER
+    )
     assert any("coxph robust" in w for w in fg.result_.warnings)
 
 
@@ -150,8 +158,7 @@ def test_finegray_coxph_equals_crr_without_ties_only():
     integer times they differ (R, recorded) because of the tie conventions of the
     censoring KM. Both behaviours are reproduced."""
     by = {c["name"]: c for c in REF["cases"]}
-    np.testing.assert_allclose(by["cont_fg_noentry"]["coef"], by["cont_cause1"]["coef"],
-                               rtol=1e-8)
+    np.testing.assert_allclose(by["cont_fg_noentry"]["coef"], by["cont_cause1"]["coef"], rtol=1e-8)
     diff = np.max(np.abs(np.subtract(by["sim_fg_noentry"]["coef"], by["sim_cause1"]["coef"])))
     assert diff > 1e-5
 
@@ -160,8 +167,15 @@ def test_dataframe_path_with_cov2_and_cengroup():
     """The DataFrame path (prepare_cohort + design_matrix) gives crr's numbers too."""
     case = next(c for c in CRR if c["name"] == "sim_tf_cengroup")
     df = pd.DataFrame(REF["data"]["sim"])
-    fg = FineGray().fit(df, time="time", status="status", covariates=case["covariates"],
-                        cov2=case["cov2"], tf=TF[case["tf"]], cengroup="site")
+    fg = FineGray().fit(
+        df,
+        time="time",
+        status="status",
+        covariates=case["covariates"],
+        cov2=case["cov2"],
+        tf=TF[case["tf"]],
+        cengroup="site",
+    )
     np.testing.assert_allclose(fg.coef_, case["coef"], rtol=RTOL_ITER)
     np.testing.assert_allclose(fg.vcov_, np.array(case["var"]), rtol=RTOL_SE, atol=1e-14)
     assert fg.names_[-2:] == ["egfr*tf1", "age*tf2"]

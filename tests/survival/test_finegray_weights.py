@@ -28,5 +28,6 @@ def test_truncation_weights_without_delay_is_left_limit_km_with_events_first():
     ici = np.array([1, 0, 2, 0, 1])
     w = truncation_weights(np.zeros(5), t, ici)
     # censoring at 2: at risk {censored at 2, 3, 4} = 3 -> 2/3; at 3: {3, 4} -> 1/2
-    np.testing.assert_allclose(w(np.array([1.0, 2.0, 2.5, 3.0, 3.5, 4.0])),
-                               [1, 1, 2 / 3, 2 / 3, 1 / 3, 1 / 3], rtol=1e-15)
+    np.testing.assert_allclose(
+        w(np.array([1.0, 2.0, 2.5, 3.0, 3.5, 4.0])), [1, 1, 2 / 3, 2 / 3, 1 / 3, 1 / 3], rtol=1e-15
+    )

@@ -10,10 +10,19 @@ FILE is CSV, Parquet or DuckDB (``--table``), read by
 ``--json`` prints :meth:`FineGrayResult.to_dict` (keys ``n, events, coef, se, hr,
 ci_lower, ci_upper, pvalue, loglik, loglik_null, converged, iterations, se_model,
 excluded, warnings``). Bad input exits with code 2.
+
+Warnings (non-convergence, e.g. a separated covariate) never reach Python's raw
+``file.py:123: ConvergenceWarning: ...`` printer: they are caught and written to stderr as
+``warning: <message>`` lines. With ``--json`` every entry of the result's ``warnings`` is
+written that way (stdout holds only the JSON); in text output they are in the summary, and
+stderr gets only warnings the result does not already carry (those are also appended to
+the JSON ``warnings``).
 """
 
 from __future__ import annotations
 
+import sys
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -75,13 +84,48 @@ def finegray_cmd(
 
     df = read_table(file, table=table)
     fg = FineGray(cause=cause, cencode=cencode, variance=variance, level=level)
-    fg.fit(df, time=time, status=status, covariates=covs, cengroup=cengroup, entry=entry,
-           reference=parse_reference(reference) or None, missing=missing)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fg.fit(
+            df,
+            time=time,
+            status=status,
+            covariates=covs,
+            cengroup=cengroup,
+            entry=entry,
+            reference=parse_reference(reference) or None,
+            missing=missing,
+        )
     res = fg.result_
+    extra = _uncarried([str(w.message) for w in caught], res.warnings)
     if as_json:
-        print_json(res.to_dict())
+        out = res.to_dict()
+        out["warnings"] = [*out["warnings"], *extra]
+        _warn_lines(out["warnings"])
+        print_json(out)
     else:
+        _warn_lines(extra)
         out_console.print(res.summary(), markup=False, highlight=False)
+
+
+def _uncarried(messages: list[str], carried: list[str]) -> list[str]:
+    """Caught messages not already in the result's ``warnings`` (each once).
+
+    ``FineGray`` raises ``ConvergenceWarning("FineGray: a; b")`` for reasons ``a`` and
+    ``b`` that the result carries: such a message counts as carried.
+    """
+    out: list[str] = []
+    joined = "; ".join(carried)
+    for msg in messages:
+        if msg in carried or msg.removeprefix("FineGray: ") in joined or msg in out:
+            continue
+        out.append(msg)
+    return out
+
+
+def _warn_lines(messages: list[str]) -> None:
+    for msg in messages:
+        sys.stderr.write(f"warning: {msg}\n")
 
 
 def register(app: typer.Typer) -> None:

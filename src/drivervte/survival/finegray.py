@@ -177,15 +177,19 @@ class FineGray:
     def _check(self, inp: FGInput) -> None:
         s = inp.status
         if not np.any(s == self.cause):
-            raise InputError(f"no events of cause {self.cause} in the rows used; "
-                             "check --cause / the status coding", column=inp.status_name)
-        for Z, names in ((inp.X, inp.names), (inp.X2, inp.names[inp.X.shape[1]:])):
+            raise InputError(
+                f"no events of cause {self.cause} in the rows used; "
+                "check --cause / the status coding",
+                column=inp.status_name,
+            )
+        for Z, names in ((inp.X, inp.names), (inp.X2, inp.names[inp.X.shape[1] :])):
             if Z.shape[1] == 0:
                 continue
             const = np.flatnonzero(np.ptp(Z, axis=0) == 0)
             if const.size:
-                raise InputError("covariate is constant in the rows used; drop it",
-                                 column=names[const[0]])
+                raise InputError(
+                    "covariate is constant in the rows used; drop it", column=names[const[0]]
+                )
         Z = inp.X  # cov2 columns often repeat cov1 columns: only X is checked for rank
         if Z.shape[1] > 1:
             mu = Z.mean(axis=0)
@@ -193,9 +197,11 @@ class FineGray:
             sd = np.sqrt(np.diag(G))
             ev = np.linalg.eigvalsh(G / np.outer(sd, sd))
             if ev[0] < 1e-10 * ev[-1]:
-                raise InputError("covariates are collinear (the design matrix is rank "
-                                 "deficient); drop one of them",
-                                 column=",".join(inp.names[: Z.shape[1]]))
+                raise InputError(
+                    "covariates are collinear (the design matrix is rank "
+                    "deficient); drop one of them",
+                    column=",".join(inp.names[: Z.shape[1]]),
+                )
 
     def _fit_crr(self, inp: FGInput, tf: Callable | None) -> FineGray:
         s = inp.status
@@ -218,11 +224,21 @@ class FineGray:
             def loglik(b):
                 return fast_loglik(D, b)
 
-        sd = np.sqrt(np.mean(np.hstack((D.X, D.X2)) ** 2, axis=0)) if dense else \
-            np.sqrt(np.einsum("ij,ij->j", D.X, D.X) / max(D.time.size, 1))
-        beta, out, conv, it, reasons = newton(kernel, loglik, p, max_iter=self.max_iter,
-                                              tol=self.tol, names=inp.names, sd=sd,
-                                              n_events=float(D.dk.sum()))
+        sd = (
+            np.sqrt(np.mean(np.hstack((D.X, D.X2)) ** 2, axis=0))
+            if dense
+            else np.sqrt(np.einsum("ij,ij->j", D.X, D.X) / max(D.time.size, 1))
+        )
+        beta, out, conv, it, reasons = newton(
+            kernel,
+            loglik,
+            p,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            names=inp.names,
+            sd=sd,
+            n_events=float(D.dk.sum()),
+        )
         ll = out[0]
         ll0 = loglik(np.zeros(p))
         var = var_model = None

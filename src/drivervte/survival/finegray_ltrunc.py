@@ -30,6 +30,11 @@ sandwich of the per-subject score residuals **with the weights treated as known*
 (no :math:`\\psi` term for the estimated :math:`\\hat G\\hat H`, unlike ``crr``'s ``var``);
 ``se_model`` is ``coxph``'s ``naive.var``. ``cengroup`` and ``cov2`` are not available
 with delayed entry.
+
+A risk set that empties between entries (everyone who entered has left before the next
+subject enters) makes :math:`\\hat H` (or :math:`\\hat G`) 0 before that time and the weight
+of an earlier competing failure 0/0; ``finegray`` then writes NaN weights that ``coxph``
+drops without a word. Here this is an :class:`~drivervte.errors.InputError` naming the rows.
 """
 
 from __future__ import annotations
@@ -60,7 +65,8 @@ def truncation_weights(entry: np.ndarray, time: np.ndarray, ici: np.ndarray):
     s_stop, s_start = np.sort(stop), np.sort(rs)
     # (an entry at rank r is not yet at risk at r: #{rs >= r} is subtracted)
     Y = (stop.size - np.searchsorted(s_stop, cr, side="left")) - (
-        rs.size - np.searchsorted(s_start, cr, side="left"))
+        rs.size - np.searchsorted(s_start, cr, side="left")
+    )
     G = np.cumprod(1.0 - cc / Y)
     delay = bool(np.any(entry > time.min()))
     if delay:
@@ -92,19 +98,39 @@ def fit_ltrunc(est, inp):
     if inp.X2.shape[1]:
         raise InputError("cov2/tf cannot be combined with entry", column="cov2")
     if np.unique(inp.group).size > 1:
-        raise InputError("cengroup cannot be combined with entry (survival::finegray has "
-                         "no censoring groups)", column="cengroup")
+        raise InputError(
+            "cengroup cannot be combined with entry (survival::finegray has no censoring groups)",
+            column="cengroup",
+        )
     s = inp.status
     ici = np.where(s == est.cencode, 0, np.where(s == est.cause, 1, 2))
     wfun = truncation_weights(inp.entry, inp.time, ici)
-    D = prepare(inp.time, ici, inp.X, np.zeros(inp.time.size, int), entry=inp.entry,
-                wfun=wfun)
+    # a zero weight matters only if a failure of the cause comes later (finegray: NaN rows)
+    later = inp.time < inp.time[ici == 1].max()
+    zero = np.flatnonzero((ici == 2) & later & ~(wfun(inp.time) > 0))
+    if zero.size:
+        raise InputError(
+            "delayed-entry weights are undefined (0/0) for competing failures at or before "
+            f"time {float(inp.time[zero].max()):g}: at some time the risk set is empty (every "
+            "subject who entered earlier has left before the next one enters), so the "
+            "censoring-and-entry curve G(t-)H(t-) is 0 there (R survival::finegray gives "
+            "NaN weights and coxph silently drops those rows). Start follow-up after that "
+            "gap (drop or re-time the early rows) or fit without entry",
+            column="entry",
+            rows=inp.rows[zero],
+        )
+    D = prepare(inp.time, ici, inp.X, np.zeros(inp.time.size, int), entry=inp.entry, wfun=wfun)
     p = D.p
     beta, out, conv, it, reasons = newton(
-        lambda b: fast_kernel(D, b), lambda b: fast_loglik(D, b), p,
-        max_iter=est.max_iter, tol=est.tol, names=inp.names,
+        lambda b: fast_kernel(D, b),
+        lambda b: fast_loglik(D, b),
+        p,
+        max_iter=est.max_iter,
+        tol=est.tol,
+        names=inp.names,
         sd=np.sqrt(np.einsum("ij,ij->j", D.X, D.X) / max(D.time.size, 1)),
-        n_events=float(D.dk.sum()))
+        n_events=float(D.dk.sum()),
+    )
     warnings_ = list(reasons)
     R, info, _, _, S0 = sandwich_terms(D, beta, kern=out, psi=False)
     var = var_model = None
@@ -120,12 +146,25 @@ def fit_ltrunc(est, inp):
     est._store(D, beta, S0, var, var_model, inp.names)
     used = var if est.variance == "sandwich" else var_model
     est.result_ = build_result(
-        names=inp.names, beta=beta, var=used, var_model=var_model, loglik=out[0],
-        loglik_null=fast_loglik(D, np.zeros(p)), converged=conv, iterations=it,
-        n=D.time.size, events=int(np.sum(ici == 1)), n_competing=int(np.sum(ici == 2)),
-        n_censored=int(np.sum(ici == 0)), excluded=inp.excluded,
-        warnings=[*warnings_, "delayed entry: weights of survival::finegray; se is the "
-                  "coxph robust (cluster) SE, without the weight-estimation term"],
-        level=est.level)
+        names=inp.names,
+        beta=beta,
+        var=used,
+        var_model=var_model,
+        loglik=out[0],
+        loglik_null=fast_loglik(D, np.zeros(p)),
+        converged=conv,
+        iterations=it,
+        n=D.time.size,
+        events=int(np.sum(ici == 1)),
+        n_competing=int(np.sum(ici == 2)),
+        n_censored=int(np.sum(ici == 0)),
+        excluded=inp.excluded,
+        warnings=[
+            *warnings_,
+            "delayed entry: weights of survival::finegray; se is the "
+            "coxph robust (cluster) SE, without the weight-estimation term",
+        ],
+        level=est.level,
+    )
     est.converged_ = conv
     return est
