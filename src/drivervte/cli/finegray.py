@@ -21,8 +21,6 @@ the JSON ``warnings``).
 
 from __future__ import annotations
 
-import sys
-import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -37,6 +35,7 @@ from drivervte.cli._common import (
     parse_reference,
     print_json,
 )
+from drivervte.cli._warnings import capture_warnings, report_warnings
 from drivervte.errors import InputError
 
 
@@ -82,10 +81,9 @@ def finegray_cmd(
     from drivervte.survival.cohort import read_table
     from drivervte.survival.finegray import FineGray
 
-    df = read_table(file, table=table)
     fg = FineGray(cause=cause, cencode=cencode, variance=variance, level=level)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with capture_warnings() as caught:
+        df = read_table(file, table=table)
         fg.fit(
             df,
             time=time,
@@ -97,35 +95,16 @@ def finegray_cmd(
             missing=missing,
         )
     res = fg.result_
-    extra = _uncarried([str(w.message) for w in caught], res.warnings)
+    # FineGray warns "FineGray: a; b" for reasons a, b that the result already carries
+    joined = "; ".join(res.warnings)
+    caught = [w for w in caught if str(w.message).removeprefix("FineGray: ") not in joined]
     if as_json:
         out = res.to_dict()
-        out["warnings"] = [*out["warnings"], *extra]
-        _warn_lines(out["warnings"])
+        out["warnings"] += report_warnings(caught, res.warnings, echo_carried=True)
         print_json(out)
     else:
-        _warn_lines(extra)
         out_console.print(res.summary(), markup=False, highlight=False)
-
-
-def _uncarried(messages: list[str], carried: list[str]) -> list[str]:
-    """Caught messages not already in the result's ``warnings`` (each once).
-
-    ``FineGray`` raises ``ConvergenceWarning("FineGray: a; b")`` for reasons ``a`` and
-    ``b`` that the result carries: such a message counts as carried.
-    """
-    out: list[str] = []
-    joined = "; ".join(carried)
-    for msg in messages:
-        if msg in carried or msg.removeprefix("FineGray: ") in joined or msg in out:
-            continue
-        out.append(msg)
-    return out
-
-
-def _warn_lines(messages: list[str]) -> None:
-    for msg in messages:
-        sys.stderr.write(f"warning: {msg}\n")
+        report_warnings(caught, res.warnings, echo_carried=False)
 
 
 def register(app: typer.Typer) -> None:
