@@ -143,6 +143,13 @@ def _crosses(lo: float | None, hi: float | None) -> bool:
     return lo is None or hi is None or (lo < 1 < hi)
 
 
+def _ratio(x: float) -> str:
+    """A ratio for text: 2 decimals, 2 significant digits below 0.01, none from 100."""
+    if x < 0.01:
+        return f"{x:.2g}"
+    return f"{x:.0f}" if x >= 100 else f"{x:.2f}"
+
+
 def assess(gene: str, pool: PoolResult | None, stored: list[StoredRecord]) -> Certainty:
     """Apply the rules of the module docstring to the gene's headline pool."""
     if pool is None:
@@ -165,7 +172,7 @@ def assess(gene: str, pool: PoolResult | None, stored: list[StoredRecord]) -> Ce
     weak_share = float(weights[weak].sum() / weights.sum()) if weights.sum() > 0 else 1.0
     domains: dict[str, dict[str, Any]] = {}
     rob = weak_share >= 0.5
-    mix = ", ".join(f"{n} {d}" for d, n in sorted(
+    mix = ", ".join(f"{n} {d.replace('_', '-')}" for d, n in sorted(
         {d or "design not stated": designs.count(d) for d in designs}.items(),
         key=lambda kv: (-kv[1], kv[0])))
     domains["risk_of_bias"] = {
@@ -205,13 +212,15 @@ def assess(gene: str, pool: PoolResult | None, stored: list[StoredRecord]) -> Ce
         reasons.append(f"N = {total_n} is below the optimal information size {_fmt_ois(ois)}")
     if pil is not None and _crosses(pil, piu):
         reasons.append("the prediction interval includes 1")
+    if level in ("low", "very low"):
+        reasons.append(f"certainty is {level}")
     comp = pool.comparator_family.removeprefix("vs_")
     comp = f"{gene}-negative" if comp == "negative" else comp
     risk = {"higher": "a higher", "lower": "a lower", "unclear": "no clear difference in"}[direction]
-    ci_txt = f"{lo:.2f}-{hi:.2f}"
-    pi_txt = f"; 95% PI {pil:.2f}-{piu:.2f}" if pil is not None else ""
+    ci_txt = f"{_ratio(lo)}-{_ratio(hi)}"
+    pi_txt = f"; 95% PI {_ratio(pil)}-{_ratio(piu)}" if pil is not None else ""
     statement = (f"{gene}+ vs {comp} ({pool.outcome}): {risk} risk; pooled {pool.measure} "
-                 f"{est:.2f} (95% CI {ci_txt}{pi_txt}), k = {pool.k}, N = {total_n}. "
+                 f"{_ratio(est)} (95% CI {ci_txt}{pi_txt}), k = {pool.k}, N = {total_n}. "
                  f"Certainty {level}. " + ("More data could change this conclusion ("
                  + "; ".join(reasons) + ")." if reasons else
                  "More data are unlikely to change its direction."))

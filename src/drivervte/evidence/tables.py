@@ -132,10 +132,13 @@ def incidence(stored: list[StoredRecord], gene: str, outcome: str, *, method: st
         res.notes.extend(f"{measure}: {n}" for n in es.notes)
     res.main, res.pft = fits
     months = [a["followup_months"] for a in arms if a["followup_months"] is not None]
-    if months:
-        res.notes.append(f"follow-up ranges {min(months):g}-{max(months):g} months where "
-                         f"given ({len(months)} of {len(arms)} cohorts): the pooled proportion "
-                         "mixes follow-up lengths")
+    if len(months) == len(arms) and min(months) == max(months):
+        res.notes.append(f"follow-up {min(months):g} months in every cohort")
+    elif months:
+        span = (f"{min(months):g} months" if min(months) == max(months)
+                else f"ranges {min(months):g}-{max(months):g} months")
+        res.notes.append(f"follow-up {span} where given ({len(months)} of {len(arms)} "
+                         "cohorts): the pooled proportion mixes follow-up lengths")
     return res
 
 
