@@ -233,7 +233,11 @@ def register(app: typer.Typer) -> None:
                 table, measure=m, method=meth, test=tst, level=level,
                 mods=parse_list(mods, option="--mods"), subgroup=subgroup, bias=bias,
                 leave_one_out=leave_one_out, forest=forest, funnel=funnel)
-        runtime_warnings = sorted({str(w.message) for w in caught} - _reported(res, extras))
+        reported = _reported(res, extras)
+        text = "\n".join(reported)
+        runtime_warnings = sorted(
+            w for w in {str(c.message) for c in caught} - reported
+            if not all(part in text for part in w.split("; ")))  # a join of reported ones
         if json_out:
             out = res.to_dict()
             out.update(_jsonify(extras))
