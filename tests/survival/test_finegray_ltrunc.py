@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from drivervte.errors import InputError
 from drivervte.survival.finegray import FineGray
-from drivervte.survival.finegray_ltrunc import truncation_weights
+from drivervte.survival.finegray_ltrunc import aeq_times, truncation_weights
 
 
 def test_entry_tied_with_censoring_is_not_at_risk():
@@ -121,3 +121,19 @@ def test_empty_risk_set_gap_is_an_input_error():
     with pytest.raises(InputError, match="risk set is empty") as ei:
         FineGray().fit(time=time, status=status, X=x[:, None], entry=entry)
     assert ei.value.rows == [1] and ei.value.column == "entry"
+
+
+def test_aeq_times_merges_near_ties_and_rejects_zero_length():
+    """survival::aeqSurv: gaps <= sqrt(eps) (absolute or relative to mean |y|) are ties."""
+    entry = np.array([0.0, 1.0 - 1e-12, 2.0])
+    time = np.array([1.0, 3.0 * (1 + 1e-10), 3.0])
+    e2, t2 = aeq_times(entry, time)
+    np.testing.assert_array_equal(e2, [0.0, 1.0 - 1e-12, 2.0])  # first of each run kept
+    np.testing.assert_array_equal(t2, [1.0 - 1e-12, 3.0, 3.0])
+    same = (np.array([0.0, 1.0]), np.array([1e-300, 1.0 + 1e-13]))
+    with pytest.raises(InputError, match="length 0") as ei:
+        aeq_times(*same, rows=np.array([4, 7]))
+    assert ei.value.rows == [4, 7]
+    untouched = (np.array([0.0, 1.0]), np.array([2.0, 3.0]))
+    out = aeq_times(*untouched)
+    assert out[0] is untouched[0] and out[1] is untouched[1]  # no near ties: unchanged

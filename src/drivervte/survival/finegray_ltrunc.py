@@ -16,7 +16,8 @@ finegray(Surv(entry, time, ev) ~ ., id = id))`` computes on the expanded data; h
 weights are applied inside the linear-time scan of :mod:`.finegray_scan` (a subtraction of
 the not-yet-entered subjects), without expanding the data.
 
-Conventions reproduced from ``survival::finegray`` (survival 3.5): times are replaced by
+Conventions reproduced from ``survival::finegray`` (survival 3.5): entry and exit times
+closer than :math:`\\sqrt{\\epsilon}` are first merged (``timefix``, :func:`aeq_times`); times are replaced by
 their ranks among all entry and exit times, and an event or competing exit is moved 0.2
 rank earlier, so a censoring or an entry tied with a failure counts *after* it (in
 :math:`\\hat G` and :math:`\\hat H` alike); the combined step function :math:`\\hat G\\hat H`
@@ -46,7 +47,37 @@ from drivervte.survival.finegray_newton import newton
 from drivervte.survival.finegray_result import build_result
 from drivervte.survival.finegray_scan import fast_kernel, fast_loglik, prepare, sandwich_terms
 
-__all__ = ["fit_ltrunc", "truncation_weights"]
+__all__ = ["aeq_times", "fit_ltrunc", "truncation_weights"]
+
+
+def aeq_times(entry: np.ndarray, time: np.ndarray, rows: np.ndarray | None = None):
+    """Merge nearly equal times as R ``survival::aeqSurv`` (``finegray``'s ``timefix``).
+
+    Among the sorted distinct entry and exit times :math:`y`, a time whose gap to the
+    previous one is at most :math:`\\sqrt{\\epsilon}` in absolute value or relative to
+    ``mean(|y|)`` is tied with it; every time is replaced by the first time of its run
+    of ties. Returns the (possibly) new ``entry, time``; an interval that collapses to
+    length 0 is an :class:`InputError` (R: "aeqSurv exception").
+    """
+    tol = np.sqrt(np.finfo(float).eps)
+    y = np.unique(np.concatenate((entry, time)))
+    y = y[np.isfinite(y)]
+    dy = np.diff(y)
+    tied = (dy <= tol) | (dy / np.mean(np.abs(y)) <= tol)
+    if not tied.any():
+        return entry, time
+    cuts = y[np.concatenate(([True], ~tied))]
+    ze = np.searchsorted(cuts, entry, side="right") - 1
+    zt = np.searchsorted(cuts, time, side="right") - 1
+    bad = np.flatnonzero(ze == zt)
+    if bad.size:
+        raise InputError(
+            "entry and time are equal to within sqrt(machine epsilon) (R survival's timefix "
+            "treats them as equal, an interval of length 0); drop these rows or fix the times",
+            column="entry",
+            rows=bad if rows is None else rows[bad],
+        )
+    return cuts[ze], cuts[zt]
 
 
 def truncation_weights(entry: np.ndarray, time: np.ndarray, ici: np.ndarray):
@@ -104,14 +135,15 @@ def fit_ltrunc(est, inp):
         )
     s = inp.status
     ici = np.where(s == est.cencode, 0, np.where(s == est.cause, 1, 2))
-    wfun = truncation_weights(inp.entry, inp.time, ici)
+    entry, time = aeq_times(inp.entry, inp.time, inp.rows)
+    wfun = truncation_weights(entry, time, ici)
     # a zero weight matters only if a failure of the cause comes later (finegray: NaN rows)
-    later = inp.time < inp.time[ici == 1].max()
-    zero = np.flatnonzero((ici == 2) & later & ~(wfun(inp.time) > 0))
+    later = time < time[ici == 1].max()
+    zero = np.flatnonzero((ici == 2) & later & ~(wfun(time) > 0))
     if zero.size:
         raise InputError(
             "delayed-entry weights are undefined (0/0) for competing failures at or before "
-            f"time {float(inp.time[zero].max()):g}: at some time the risk set is empty (every "
+            f"time {float(time[zero].max()):g}: at some time the risk set is empty (every "
             "subject who entered earlier has left before the next one enters), so the "
             "censoring-and-entry curve G(t-)H(t-) is 0 there (R survival::finegray gives "
             "NaN weights and coxph silently drops those rows). Start follow-up after that "
@@ -119,7 +151,7 @@ def fit_ltrunc(est, inp):
             column="entry",
             rows=inp.rows[zero],
         )
-    D = prepare(inp.time, ici, inp.X, np.zeros(inp.time.size, int), entry=inp.entry, wfun=wfun)
+    D = prepare(time, ici, inp.X, np.zeros(time.size, int), entry=entry, wfun=wfun)
     p = D.p
     beta, out, conv, it, reasons = newton(
         lambda b: fast_kernel(D, b),

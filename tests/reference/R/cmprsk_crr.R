@@ -268,6 +268,21 @@ fg_case("lt_ties_death", "lt_ties",
         lt_cox_call(covs), fgd, lt_fit(fgd, covs), covs,
         extra = list(entry = "entry", failcode = 2))
 
+# Near ties (floating-point noise of ~1e-10 relative, as from unit conversions): finegray's
+# timefix (aeqSurv) merges them with the exact times before building the weights.
+ltn <- lt
+set.seed(33)
+jig <- sample(nl, 60)
+ltn$time[jig] <- ltn$time[jig] * (1 + 1e-10)
+jig <- sample(which(ltn$entry > 0), 40)
+ltn$entry[jig] <- ltn$entry[jig] * (1 - 1e-10)
+stopifnot(length(unique(c(ltn$time, ltn$entry))) > length(unique(c(lt$time, lt$entry))))
+data_sets$lt_neartie <- as.list(ltn[, c("entry", "time", "status", "egfr", "kras", "age")])
+fgd <- finegray(Surv(entry, time, ev) ~ ., data = ltn, etype = "vte", id = id)
+fg_case("lt_neartie_vte", "lt_neartie",
+        'finegray(Surv(entry, time, ev) ~ ., data = lt_neartie, etype = "vte", id = id)',
+        lt_cox_call(covs), fgd, lt_fit(fgd, covs), covs, extra = list(entry = "entry"))
+
 # ------------------------------------------------------------------ write
 out <- list(
   meta = list(
