@@ -30,7 +30,9 @@ def test_matches_pec_cindex(case):
     s = np.array(case["data"]["status"], int)
     m = np.array(case["data"]["marker"], float)
     for k, tau in enumerate(case["eval_times"]):
-        res = cindex_competing(t, s, m, tau, weights=_WEIGHTS[case["cens_model"]])
+        ties = "half" if case["tiedPredictionsIn"] else "zero"
+        res = cindex_competing(t, s, m, tau, weights=_WEIGHTS[case["cens_model"]],
+                               marker_ties=ties)
         assert res.estimate == pytest.approx(case["cindex"][k], rel=RTOL_EXACT)
         assert res.comparable_pairs == case["pairsA"][k] + case["pairsB"][k]
 
@@ -38,7 +40,8 @@ def test_matches_pec_cindex(case):
 def test_pec_fixture_exercises_ties():
     # the reference must cover tied times between causes/censoring and tied markers
     names = {c["name"] for c in PEC["cases"]}
-    assert {"tied_times_marginal", "tied_both_marginal", "hand_marginal"} <= names
+    assert {"tied_times_marginal", "tied_both_marginal", "hand_marginal",
+            "hand_marginal_tiesout"} <= names
     hand = next(c for c in PEC["cases"] if c["name"] == "hand_marginal")
     t, s = np.array(hand["data"]["time"]), np.array(hand["data"]["status"])
     tied = [x for x in np.unique(t) if len(set(s[t == x])) == 3]
@@ -80,12 +83,24 @@ def test_censored_at_the_case_time_is_comparable():
     assert res.comparable_pairs == 4 and res.estimate == pytest.approx(3 / 4)
 
 
+def test_marker_ties_zero_counts_tied_pairs_in_denominator_only():
+    # case 0 (T=1, M=.5) vs rows 1 (M=.5, tie), 2 (M=.2): half -> 1.5/2, zero -> 1/2
+    t = np.array([1.0, 2, 3])
+    s = np.array([1, 0, 0])
+    m = np.array([0.5, 0.5, 0.2])
+    assert cindex_competing(t, s, m, 3.0, weights="none").estimate == pytest.approx(0.75)
+    assert cindex_competing(t, s, m, 3.0, weights="none",
+                            marker_ties="zero").estimate == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="marker_ties"):
+        cindex_competing(t, s, m, 3.0, marker_ties="drop")
+
+
 def test_no_comparable_pair_is_nan():
     res = cindex_competing(np.array([1.0, 2]), np.array([0, 2]), np.array([1.0, 2]), 3.0)
     assert np.isnan(res.estimate) and res.reason
 
 
-def _brute(t, s, m, tau, weights):
+def _brute(t, s, m, tau, weights, tie=0.5):
     km = CensoringKM.fit(t, s)
     gm, g = km.surv(t, left=True), km.surv(t)
     if weights == "none":
@@ -95,7 +110,7 @@ def _brute(t, s, m, tau, weights):
         return np.nan  # infinite weights: undefined
     for i in np.flatnonzero((t <= tau) & (s == 1)):
         for j in range(t.size):
-            q = (m[i] > m[j]) + 0.5 * (m[i] == m[j])
+            q = (m[i] > m[j]) + tie * (m[i] == m[j])
             if t[j] > t[i] or (t[j] == t[i] and s[j] == 0):
                 w = 1 / (gm[i] * g[i])
             elif s[j] not in (0, 1):
@@ -114,11 +129,12 @@ cohorts = st.integers(3, 35).flatmap(lambda n: st.tuples(
 
 
 @settings(max_examples=40, deadline=None)
-@given(cohorts, st.sampled_from(["km", "none"]))
-def test_equals_direct_double_sum(data, weights):
+@given(cohorts, st.sampled_from(["km", "none"]), st.sampled_from(["half", "zero"]))
+def test_equals_direct_double_sum(data, weights, ties):
     t, s, m = (np.array(x, float) for x in data)
-    got = cindex_competing(t, s.astype(int), m, 6.0, weights=weights).estimate
-    want = _brute(t, s, m, 6.0, weights)
+    got = cindex_competing(t, s.astype(int), m, 6.0, weights=weights,
+                           marker_ties=ties).estimate
+    want = _brute(t, s, m, 6.0, weights, tie=0.5 if ties == "half" else 0.0)
     if np.isnan(want):
         assert np.isnan(got)
     else:

@@ -45,20 +45,23 @@ for (cname in names(cohorts)) {
   d <- cohorts[[cname]]
   times <- as.numeric(quantile(d$time[d$status == 1], c(0.5, 1)))
   times <- sort(unique(c(times, max(d$time))))
-  for (cm in c("marginal", "none")) {
+  tied_opts <- if (cname %in% c("tied_both", "hand")) c(TRUE, FALSE) else TRUE
+  for (cm in c("marginal", "none")) for (tp in tied_opts) {
     pm <- matrix(rep(d$marker, length(times)), ncol = length(times))
     fit <- pec::cindex(list(marker = pm), formula = Hist(time, status) ~ 1, data = d,
                        eval.times = times, pred.times = times, cause = 1,
-                       cens.model = cm, splitMethod = "noPlan", verbose = FALSE)
+                       cens.model = cm, tiedPredictionsIn = tp, splitMethod = "noPlan",
+                       verbose = FALSE)
     cases[[length(cases) + 1]] <- list(
-      name = paste(cname, cm, sep = "_"),
+      name = paste0(cname, "_", cm, if (tp) "" else "_tiesout"),
       call = sprintf(paste0("pec::cindex(list(marker = matrix(rep(d$marker, %d), ncol = %d)), ",
                             "formula = Hist(time, status) ~ 1, data = d, eval.times = c(%s), ",
                             "pred.times = c(%s), cause = 1, cens.model = \"%s\", ",
-                            "splitMethod = \"noPlan\")"),
+                            "tiedPredictionsIn = %s, splitMethod = \"noPlan\")"),
                      length(times), length(times), paste(format(times, digits = 17), collapse = ", "),
-                     paste(format(times, digits = 17), collapse = ", "), cm),
+                     paste(format(times, digits = 17), collapse = ", "), cm, tp),
       cens_model = cm,
+      tiedPredictionsIn = tp,
       data = list(time = I(d$time), status = I(d$status), marker = I(d$marker)),
       eval_times = I(times),
       cindex = I(as.numeric(fit$AppCindex$marker)),
