@@ -6,7 +6,8 @@ import functools
 import json
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -95,3 +96,16 @@ def parse_reference(text: str | None, *, option: str = "--reference") -> dict[st
             raise InputError(f"'{item}' is not col=level", column=option)
         out[col.strip()] = level.strip()
     return out
+
+
+# Options shared by the cohort commands (cuminc, finegray, cox, logistic, validate-score):
+# one declaration each, so that they read and behave the same everywhere.
+CohortFileArg = Annotated[Path, typer.Argument(help="Cohort table: .csv, .parquet or .duckdb.")]
+CovariatesOpt = Annotated[str, typer.Option("--covariates", help="Comma-separated columns.")]
+ReferenceOpt = Annotated[
+    str | None, typer.Option("--reference", help="Reference levels: col=level,...")]
+MissingOpt = Annotated[
+    str, typer.Option("--missing", help="'error' (default) or 'exclude' rows with gaps.")]
+LevelOpt = Annotated[float, typer.Option("--level", help=LEVEL_HELP)]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+TableOpt = Annotated[str | None, typer.Option("--table", help="Table name inside a DuckDB file.")]

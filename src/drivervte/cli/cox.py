@@ -18,13 +18,18 @@ as ``warning: ...`` lines (and are in the output's ``warnings``).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from drivervte.cli._common import (
-    LEVEL_HELP,
+    CohortFileArg,
+    CovariatesOpt,
+    JsonOpt,
+    LevelOpt,
+    MissingOpt,
+    ReferenceOpt,
+    TableOpt,
     handles_input_errors,
     level_fraction,
     out_console,
@@ -38,10 +43,10 @@ from drivervte.errors import InputError
 
 @handles_input_errors
 def cox_cmd(
-    file: Annotated[Path, typer.Argument(help="Cohort table: .csv, .parquet or .duckdb.")],
+    file: CohortFileArg,
     time: Annotated[str, typer.Option("--time", help="Follow-up (exit) time column.")],
     status: Annotated[str, typer.Option("--status", help="Status column: 0 censored, 1..m.")],
-    covariates: Annotated[str, typer.Option("--covariates", help="Comma-separated columns.")],
+    covariates: CovariatesOpt,
     cause: Annotated[int, typer.Option("--cause", help="Status code of the event.")] = 1,
     ties: Annotated[str, typer.Option("--ties", help="'efron' (default) or 'breslow'.")] = "efron",
     strata: Annotated[str | None, typer.Option("--strata", help="Strata column.")] = None,
@@ -60,17 +65,11 @@ def cox_cmd(
             "coxph, robust with --cluster or non-integer --weights.",
         ),
     ] = None,
-    reference: Annotated[
-        str | None, typer.Option("--reference", help="Reference levels: col=level,...")
-    ] = None,
-    missing: Annotated[
-        str, typer.Option("--missing", help="'error' (default) or 'exclude' rows with gaps.")
-    ] = "error",
-    level: Annotated[float, typer.Option("--level", help=LEVEL_HELP)] = 0.95,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    table: Annotated[
-        str | None, typer.Option("--table", help="Table name inside a DuckDB file.")
-    ] = None,
+    reference: ReferenceOpt = None,
+    missing: MissingOpt = "error",
+    level: LevelOpt = 0.95,
+    as_json: JsonOpt = False,
+    table: TableOpt = None,
 ) -> None:
     """Cause-specific Cox model (survival::coxph): hazard ratios, CIs, global tests."""
     covs = parse_list(covariates, option="--covariates")

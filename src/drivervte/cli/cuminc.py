@@ -20,7 +20,11 @@ from typing import Annotated
 import typer
 
 from drivervte.cli._common import (
-    LEVEL_HELP,
+    CohortFileArg,
+    JsonOpt,
+    LevelOpt,
+    MissingOpt,
+    TableOpt,
     handles_input_errors,
     level_fraction,
     out_console,
@@ -34,7 +38,7 @@ PLOT_SUFFIXES = (".svg", ".png", ".pdf")
 
 @handles_input_errors
 def cuminc_cmd(
-    file: Annotated[Path, typer.Argument(help="Cohort table: .csv, .parquet or .duckdb.")],
+    file: CohortFileArg,
     time: Annotated[str, typer.Option("--time", help="Follow-up time column.")],
     status: Annotated[
         str, typer.Option("--status", help="Status column: censoring code or cause code.")
@@ -48,20 +52,16 @@ def cuminc_cmd(
         str | None, typer.Option("--times", help="Report at these times, e.g. 6,12,24.")
     ] = None,
     cencode: Annotated[int, typer.Option("--cencode", help="Status code of censoring.")] = 0,
-    missing: Annotated[
-        str, typer.Option("--missing", help="'error' (default) or 'exclude' rows with gaps.")
-    ] = "error",
-    level: Annotated[float, typer.Option("--level", help=LEVEL_HELP)] = 0.95,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    missing: MissingOpt = "error",
+    level: LevelOpt = 0.95,
+    as_json: JsonOpt = False,
     plot: Annotated[
         Path | None, typer.Option("--plot", help="Write the curves (.svg, .png or .pdf).")
     ] = None,
     cause: Annotated[
         str | None, typer.Option("--cause", help="Cause to plot (default: the first).")
     ] = None,
-    table: Annotated[
-        str | None, typer.Option("--table", help="Table name inside a DuckDB file.")
-    ] = None,
+    table: TableOpt = None,
 ) -> None:
     """Cumulative incidence per group and cause (cmprsk::cuminc) and Gray's test."""
     # imported here so that other commands do not pay for pandas/scipy at start-up

@@ -21,13 +21,18 @@ the JSON ``warnings``).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from drivervte.cli._common import (
-    LEVEL_HELP,
+    CohortFileArg,
+    CovariatesOpt,
+    JsonOpt,
+    LevelOpt,
+    MissingOpt,
+    ReferenceOpt,
+    TableOpt,
     handles_input_errors,
     level_fraction,
     out_console,
@@ -41,12 +46,10 @@ from drivervte.errors import InputError
 
 @handles_input_errors
 def finegray_cmd(
-    file: Annotated[Path, typer.Argument(help="Cohort table: .csv, .parquet or .duckdb.")],
+    file: CohortFileArg,
     time: Annotated[str, typer.Option("--time", help="Follow-up time column.")],
     status: Annotated[str, typer.Option("--status", help="Status column (codes).")],
-    covariates: Annotated[
-        str, typer.Option("--covariates", help="Comma-separated covariate columns.")
-    ],
+    covariates: CovariatesOpt,
     cause: Annotated[int, typer.Option("--cause", help="Status code of the event.")] = 1,
     cencode: Annotated[int, typer.Option("--cencode", help="Status code of censoring.")] = 0,
     cengroup: Annotated[
@@ -56,20 +59,14 @@ def finegray_cmd(
     entry: Annotated[
         str | None, typer.Option("--entry", help="Delayed-entry (left truncation) column.")
     ] = None,
-    reference: Annotated[
-        str | None, typer.Option("--reference", help="Reference levels, e.g. stage=IIIB.")
-    ] = None,
-    missing: Annotated[
-        str, typer.Option("--missing", help="'error' (default) or 'exclude' rows with gaps.")
-    ] = "error",
-    level: Annotated[float, typer.Option("--level", help=LEVEL_HELP)] = 0.95,
+    reference: ReferenceOpt = None,
+    missing: MissingOpt = "error",
+    level: LevelOpt = 0.95,
     variance: Annotated[
         str, typer.Option("--variance", help="'sandwich' (crr's var, default) or 'model'.")
     ] = "sandwich",
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    table: Annotated[
-        str | None, typer.Option("--table", help="Table name inside a DuckDB file.")
-    ] = None,
+    as_json: JsonOpt = False,
+    table: TableOpt = None,
 ) -> None:
     """Fine-Gray regression for one cause (cmprsk::crr), linear in the number of rows."""
     if missing not in ("error", "exclude"):

@@ -18,7 +18,12 @@ from typing import Annotated
 import typer
 
 from drivervte.cli._common import (
-    LEVEL_HELP,
+    CovariatesOpt,
+    JsonOpt,
+    LevelOpt,
+    MissingOpt,
+    ReferenceOpt,
+    TableOpt,
     handles_input_errors,
     level_fraction,
     out_console,
@@ -34,21 +39,15 @@ from drivervte.errors import InputError
 def logistic_cmd(
     file: Annotated[Path, typer.Argument(help="Table: .csv, .parquet or .duckdb.")],
     outcome: Annotated[str, typer.Option("--outcome", help="Binary (0/1) outcome column.")],
-    covariates: Annotated[str, typer.Option("--covariates", help="Comma-separated columns.")],
+    covariates: CovariatesOpt,
     firth: Annotated[
         bool, typer.Option("--firth", help="Firth's penalised likelihood (separation).")
     ] = False,
-    reference: Annotated[
-        str | None, typer.Option("--reference", help="Reference levels: col=level,...")
-    ] = None,
-    missing: Annotated[
-        str, typer.Option("--missing", help="'error' (default) or 'exclude' rows with gaps.")
-    ] = "error",
-    level: Annotated[float, typer.Option("--level", help=LEVEL_HELP)] = 0.95,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    table: Annotated[
-        str | None, typer.Option("--table", help="Table name inside a DuckDB file.")
-    ] = None,
+    reference: ReferenceOpt = None,
+    missing: MissingOpt = "error",
+    level: LevelOpt = 0.95,
+    as_json: JsonOpt = False,
+    table: TableOpt = None,
 ) -> None:
     """Logistic regression: odds ratios with Wald CIs, LR test, separation check."""
     covs = parse_list(covariates, option="--covariates")

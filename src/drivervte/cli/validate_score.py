@@ -22,7 +22,10 @@ from typing import Annotated
 import typer
 
 from drivervte.cli._common import (
-    LEVEL_HELP,
+    CohortFileArg,
+    JsonOpt,
+    LevelOpt,
+    TableOpt,
     handles_input_errors,
     level_fraction,
     out_console,
@@ -48,7 +51,7 @@ def _pairs(items: list[str] | None, option: str) -> dict[str, str]:
 
 @handles_input_errors
 def validate_score_cmd(
-    file: Annotated[Path, typer.Argument(help="Cohort table: .csv, .parquet or .duckdb.")],
+    file: CohortFileArg,
     time: Annotated[str, typer.Option("--time", help="Follow-up time column (months).")],
     status: Annotated[str, typer.Option("--status", help="Status: 0 censored, 1.. causes.")],
     score: Annotated[str, typer.Option("--score", help="khorana or vienna_cats.")] = "khorana",
@@ -68,12 +71,11 @@ def validate_score_cmd(
         "--nri-cutoffs", help="Risk cut-offs of the category NRI.")] = "0.05,0.1",
     groups: Annotated[int, typer.Option(
         "--groups", help="Calibration groups (quantiles) with --predicted.")] = 4,
-    level: Annotated[float, typer.Option("--level", help=LEVEL_HELP)] = 0.95,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    level: LevelOpt = 0.95,
+    as_json: JsonOpt = False,
     plot: Annotated[Path | None, typer.Option(
         "--plot", help="Calibration plot (.svg/.png/.pdf); CIF plot beside it.")] = None,
-    table: Annotated[str | None, typer.Option(
-        "--table", help="Table name inside a DuckDB file.")] = None,
+    table: TableOpt = None,
 ) -> None:
     """Validate a risk score: AUC (riskRegression::Score), Wolbers' C, calibration, NRI."""
     from drivervte.scores.validation import validate_score
