@@ -239,14 +239,21 @@ class FineGray:
             sd=sd,
             n_events=float(D.dk.sum()),
         )
-        ll = out[0]
-        ll0 = loglik(np.zeros(p))
-        var = var_model = None
-        warnings_: list[str] = list(reasons)
         if dense:
             res, info, _, _, S0 = dense_eval(D, beta, "variance")
         else:
             res, info, _, _, S0 = sandwich_terms(D, beta, kern=out)
+        return self._finish(D, beta, res, info, S0, loglik=out[0],
+                            loglik_null=loglik(np.zeros(p)), conv=conv, iterations=it,
+                            reasons=reasons, ici=ici, inp=inp)
+
+    def _finish(self, D: FGData, beta, res, info, S0, *, loglik: float, loglik_null: float,
+                conv: bool, iterations: int, reasons: list[str], ici, inp: FGInput,
+                notes: tuple[str, ...] = ()) -> FineGray:
+        """Variances from the score residuals ``res`` and information ``info`` (sandwich
+        ``I^-1 (res' res) I^-1`` and model ``I^-1``), the convergence warning, the result."""
+        var = var_model = None
+        warnings_: list[str] = list(reasons)
         try:
             var_model = np.linalg.inv(info)
             var = var_model @ (res.T @ res) @ var_model
@@ -255,24 +262,23 @@ class FineGray:
         if not conv:
             import warnings
 
-            warnings.warn("FineGray: " + "; ".join(reasons), ConvergenceWarning, stacklevel=3)
+            warnings.warn("FineGray: " + "; ".join(reasons), ConvergenceWarning, stacklevel=4)
         self._store(D, beta, S0, var, var_model, inp.names)
-        used = var if self.variance == "sandwich" else var_model
         self.result_ = build_result(
             names=inp.names,
             beta=beta,
-            var=used,
+            var=var if self.variance == "sandwich" else var_model,
             var_model=var_model,
-            loglik=ll,
-            loglik_null=ll0,
+            loglik=loglik,
+            loglik_null=loglik_null,
             converged=conv,
-            iterations=it,
+            iterations=iterations,
             n=D.time.size,
             events=int(np.sum(ici == 1)),
             n_competing=int(np.sum(ici == 2)),
             n_censored=int(np.sum(ici == 0)),
             excluded=inp.excluded,
-            warnings=warnings_,
+            warnings=[*warnings_, *notes],
             level=self.level,
         )
         self.converged_ = conv

@@ -42,9 +42,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from drivervte.errors import ConvergenceWarning, InputError
+from drivervte.errors import InputError
 from drivervte.survival.finegray_newton import newton
-from drivervte.survival.finegray_result import build_result
 from drivervte.survival.finegray_scan import fast_kernel, fast_loglik, prepare, sandwich_terms
 
 __all__ = ["aeq_times", "fit_ltrunc", "truncation_weights"]
@@ -163,40 +162,9 @@ def fit_ltrunc(est, inp):
         sd=np.sqrt(np.einsum("ij,ij->j", D.X, D.X) / max(D.time.size, 1)),
         n_events=float(D.dk.sum()),
     )
-    warnings_ = list(reasons)
     R, info, _, _, S0 = sandwich_terms(D, beta, kern=out, psi=False)
-    var = var_model = None
-    try:
-        var_model = np.linalg.inv(info)
-        var = var_model @ (R.T @ R) @ var_model
-    except np.linalg.LinAlgError:
-        warnings_.append("information matrix is singular: standard errors are null")
-    if not conv:
-        import warnings
-
-        warnings.warn("FineGray: " + "; ".join(reasons), ConvergenceWarning, stacklevel=4)
-    est._store(D, beta, S0, var, var_model, inp.names)
-    used = var if est.variance == "sandwich" else var_model
-    est.result_ = build_result(
-        names=inp.names,
-        beta=beta,
-        var=used,
-        var_model=var_model,
-        loglik=out[0],
-        loglik_null=fast_loglik(D, np.zeros(p)),
-        converged=conv,
-        iterations=it,
-        n=D.time.size,
-        events=int(np.sum(ici == 1)),
-        n_competing=int(np.sum(ici == 2)),
-        n_censored=int(np.sum(ici == 0)),
-        excluded=inp.excluded,
-        warnings=[
-            *warnings_,
-            "delayed entry: weights of survival::finegray; se is the "
-            "coxph robust (cluster) SE, without the weight-estimation term",
-        ],
-        level=est.level,
-    )
-    est.converged_ = conv
-    return est
+    return est._finish(
+        D, beta, R, info, S0, loglik=out[0], loglik_null=fast_loglik(D, np.zeros(p)),
+        conv=conv, iterations=it, reasons=reasons, ici=ici, inp=inp,
+        notes=("delayed entry: weights of survival::finegray; se is the "
+               "coxph robust (cluster) SE, without the weight-estimation term",))
