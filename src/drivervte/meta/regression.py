@@ -218,6 +218,8 @@ def r2_equal_effects(yi: np.ndarray, X: np.ndarray, w: np.ndarray) -> float:
     fit = wls(X, yi, w)
     ybar = np.sum(w * yi) / np.sum(w)
     tss = float(np.sum(w * (yi - ybar) ** 2))
+    if not tss > 0:  # effects equal to float precision (the squares underflow)
+        return 0.0
     r2 = 1.0 - fit.rss / tss
     if k - p <= 0:
         return math.nan

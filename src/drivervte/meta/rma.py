@@ -326,7 +326,8 @@ def _r2(yi, vi, X, icol, meth, t2, control, is_ee) -> float | None:
         return math.nan
     if est.tau2 == 0:
         return 0.0
-    return max(0.0, 100 * (est.tau2 - t2) / est.tau2)
+    # Clipped to [0, 100]: 100 * (a - t2) / a can round to 100.00000000000001.
+    return min(100.0, max(0.0, 100 * (est.tau2 - t2) / est.tau2))
 
 
 @dataclass
