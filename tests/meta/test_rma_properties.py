@@ -120,3 +120,22 @@ def test_meta_regression_permutation(data, method, test):
     near([a.tau2, a.moderators.QM, a.Q], [b.tau2, b.moderators.QM, b.Q], vi.mean())
     near(a.moderators.se, b.moderators.se, vi.mean())
     assert a.moderators.R2 is None or 0 <= a.moderators.R2 <= 100
+
+
+def test_r2_never_exceeds_100_counterexample():
+    """Found by test_meta_regression_permutation: R² rounded to 100.00000000000001."""
+    yi = np.array([1.625, 1.0, 0.5, 0.04296875, 1.4453125])
+    vi = np.array([0.001, 0.5, 1.0, 2.0, 0.01])  # DL: 100 * (a - 0) / a = 100.00000000000001
+    X = np.column_stack([np.ones(5), np.arange(5.0)])
+    assert fit(yi, vi, X=X, method="DL").moderators.R2 == 100.0
+    for method in METHODS:
+        r2 = fit(yi, vi, X=X, method=method).moderators.R2
+        assert r2 is None or np.isnan(r2) or 0 <= r2 <= 100
+
+
+def test_r2_equal_effects_with_underflowing_squares():
+    """Found by test_meta_regression_permutation: the weighted TSS underflowed to 0."""
+    yi = np.array([0.0, 0.0, 0.0, 4.29435853e-179])
+    X = np.column_stack([np.ones(4), np.arange(4.0)])
+    res = fit(yi, np.ones(4), X=X, method="EE")
+    assert res.moderators.R2 == 0.0
