@@ -155,3 +155,17 @@ def test_zero_censoring_survival_at_a_case_time_is_nan_with_reason():
     res = cindex_competing(t, s, m, 3.0)
     assert np.isnan(res.estimate) and "weights='none'" in res.reason
     assert cindex_competing(t, s, m, 3.0, weights="none").estimate == 1.0
+
+
+def test_censoring_curve_zero_at_a_case_gives_nan_with_reason_not_a_warning():
+    """Found by test_equals_direct_double_sum: G(T_i) = 0 made inf * 0 warn."""
+    import warnings as _w
+
+    from drivervte.scores.validation_cindex import cindex_competing
+
+    with _w.catch_warnings():
+        _w.simplefilter("error")
+        for ties in ("half", "zero"):
+            est = cindex_competing(np.array([1.0, 1.0, 1.0]), np.array([0, 0, 1]),
+                                   np.zeros(3), 6.0, weights="km", marker_ties=ties)
+            assert np.isnan(est.estimate) and est.reason

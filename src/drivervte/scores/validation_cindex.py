@@ -50,6 +50,7 @@ the rows in time order.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -101,6 +102,12 @@ def _below_tie(fw: _Fenwick, r: int, tie: float) -> float:
     """Weight of inserted rows with a lower marker rank, plus ``tie`` times the tied ones."""
     lo = fw.prefix(r)
     return lo + tie * (fw.prefix(r + 1) - lo)
+
+
+def _inverse(g: float) -> float:
+    """1/g as a Python float, inf for g = 0 (Python floats: inf * 0 is nan, no warning; the
+    caller reports an infinite denominator as an undefined C with its reason)."""
+    return 1.0 / g if g > 0 else math.inf
 
 
 def cindex_competing(time: np.ndarray, status: np.ndarray, marker: np.ndarray, tau: float,
@@ -169,9 +176,8 @@ def cindex_competing(time: np.ndarray, status: np.ndarray, marker: np.ndarray, t
         inserted += len(censored)
         for i in block:
             if case[i] and inserted:
-                with np.errstate(divide="ignore"):
-                    w = 1.0 / (g_minus[i] * g_at[i])
-                num += w * _below_tie(fw, int(rank[i]), tie)
+                w = _inverse(float(g_minus[i]) * float(g_at[i]))
+                num += w * float(_below_tie(fw, int(rank[i]), tie))
                 den += w * inserted
                 pairs += inserted
         for i in block:
@@ -193,14 +199,14 @@ def cindex_competing(time: np.ndarray, status: np.ndarray, marker: np.ndarray, t
             k += 1
         for j in block:
             if comp[j]:
-                wj = 1.0 / g_minus[j]
+                wj = _inverse(float(g_minus[j]))
                 fw.add(int(rank[j]), wj)
                 wsum += wj
                 n_comp += 1
         for i in block:
             if case[i] and n_comp:
-                wi = 1.0 / g_minus[i]
-                num += wi * _below_tie(fw, int(rank[i]), tie)
+                wi = _inverse(float(g_minus[i]))
+                num += wi * float(_below_tie(fw, int(rank[i]), tie))
                 den += wi * wsum
                 pairs += n_comp
     if not np.isfinite(den):
