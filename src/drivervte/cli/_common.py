@@ -109,3 +109,18 @@ MissingOpt = Annotated[
 LevelOpt = Annotated[float, typer.Option("--level", help=LEVEL_HELP)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 TableOpt = Annotated[str | None, typer.Option("--table", help="Table name inside a DuckDB file.")]
+
+
+def parse_covariates(text: str) -> list[str]:
+    """``--covariates a,b,c`` -> ``['a', 'b', 'c']``; at least one is required."""
+    covs = parse_list(text, option="--covariates")
+    if not covs:
+        raise InputError("give at least one covariate", column="--covariates")
+    return covs
+
+
+def check_missing(value: str) -> str:
+    """``--missing``: ``error`` (default) or ``exclude``."""
+    if value not in ("error", "exclude"):
+        raise InputError("must be 'error' or 'exclude'", column="--missing")
+    return value

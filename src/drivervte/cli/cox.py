@@ -30,15 +30,15 @@ from drivervte.cli._common import (
     MissingOpt,
     ReferenceOpt,
     TableOpt,
+    check_missing,
     handles_input_errors,
     level_fraction,
     out_console,
-    parse_list,
+    parse_covariates,
     parse_reference,
     print_json,
 )
 from drivervte.cli._warnings import capture_warnings, report_warnings
-from drivervte.errors import InputError
 
 
 @handles_input_errors
@@ -72,11 +72,8 @@ def cox_cmd(
     table: TableOpt = None,
 ) -> None:
     """Cause-specific Cox model (survival::coxph): hazard ratios, CIs, global tests."""
-    covs = parse_list(covariates, option="--covariates")
-    if not covs:
-        raise InputError("give at least one covariate", column="--covariates")
-    if missing not in ("error", "exclude"):
-        raise InputError("must be 'error' or 'exclude'", column="--missing")
+    covs = parse_covariates(covariates)
+    check_missing(missing)
     from drivervte.survival.cohort import read_table
     from drivervte.survival.cox import CoxPH
 

@@ -25,6 +25,7 @@ from drivervte.cli._common import (
     LevelOpt,
     MissingOpt,
     TableOpt,
+    check_missing,
     handles_input_errors,
     level_fraction,
     out_console,
@@ -71,8 +72,7 @@ def cuminc_cmd(
     tq = parse_floats(times, option="--times") or None
     if plot is not None and plot.suffix.lower() not in PLOT_SUFFIXES:
         raise InputError(f"plot file must end in {', '.join(PLOT_SUFFIXES)}", column="--plot")
-    if missing not in ("error", "exclude"):
-        raise InputError("must be 'error' or 'exclude'", column="--missing")
+    check_missing(missing)
     df = read_table(file, table=table)
     if cencode != 0:
         if status not in df.columns:

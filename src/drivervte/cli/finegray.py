@@ -33,15 +33,15 @@ from drivervte.cli._common import (
     MissingOpt,
     ReferenceOpt,
     TableOpt,
+    check_missing,
     handles_input_errors,
     level_fraction,
     out_console,
-    parse_list,
+    parse_covariates,
     parse_reference,
     print_json,
 )
 from drivervte.cli._warnings import capture_warnings, report_warnings
-from drivervte.errors import InputError
 
 
 @handles_input_errors
@@ -69,12 +69,9 @@ def finegray_cmd(
     table: TableOpt = None,
 ) -> None:
     """Fine-Gray regression for one cause (cmprsk::crr), linear in the number of rows."""
-    if missing not in ("error", "exclude"):
-        raise InputError("must be 'error' or 'exclude'", column="--missing")
+    check_missing(missing)
     level = level_fraction(level)
-    covs = parse_list(covariates, option="--covariates")
-    if not covs:
-        raise InputError("give at least one covariate", column="--covariates")
+    covs = parse_covariates(covariates)
     from drivervte.survival.cohort import read_table
     from drivervte.survival.finegray import FineGray
 

@@ -27,12 +27,11 @@ from drivervte.cli._common import (
     handles_input_errors,
     level_fraction,
     out_console,
-    parse_list,
+    parse_covariates,
     parse_reference,
     print_json,
 )
 from drivervte.cli._warnings import capture_warnings, report_warnings
-from drivervte.errors import InputError
 
 
 @handles_input_errors
@@ -50,9 +49,7 @@ def logistic_cmd(
     table: TableOpt = None,
 ) -> None:
     """Logistic regression: odds ratios with Wald CIs, LR test, separation check."""
-    covs = parse_list(covariates, option="--covariates")
-    if not covs:
-        raise InputError("give at least one covariate", column="--covariates")
+    covs = parse_covariates(covariates)
     from drivervte.survival.cohort import read_table
     from drivervte.survival.logistic import Logistic
 
