@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from drivervte.errors import ConvergenceWarning, InputError, NotFittedError
+from drivervte.survival.causes import normalize_causes
 from drivervte.survival.finegray_dense import dense_eval
 from drivervte.survival.finegray_input import FGInput, from_arrays, from_frame
 from drivervte.survival.finegray_newton import newton
@@ -118,6 +119,7 @@ class FineGray:
         reference: dict | None = None,
         missing: str = "error",
         cause: int | None = None,
+        causes: Sequence[int] | None = None,
     ) -> FineGray:
         """Fit. With ``data`` (a DataFrame), ``time``/``status``/``cengroup``/``entry`` are
         column names and ``covariates``/``cov2`` lists of columns (coded by
@@ -133,6 +135,12 @@ class FineGray:
         event of interest): ``FineGray().fit(df, time=..., status=..., cause=2, ...)`` is
         ``FineGray(cause=2).fit(df, ...)``; the estimator's ``cause`` attribute is set to it,
         so the fitted object records the cause it was fitted for.
+
+        ``causes`` (optional) declares the cause codes: any status code other than
+        ``cencode`` and these is an ``InputError`` naming the status column and the rows
+        (1-based in the message), instead of being taken as one more competing cause (the
+        default, as ``crr``). A declared cause with no events is allowed; ``cause`` must be
+        one of them. See :mod:`drivervte.survival.causes`.
         """
         if cause is not None:
             self.cause = cause
@@ -142,6 +150,7 @@ class FineGray:
             raise InputError("variance must be 'sandwich' or 'model'", column="variance")
         if self.cause == self.cencode:
             raise InputError("cause and cencode must differ", column="cause")
+        causes = normalize_causes(causes, cause=self.cause, cencode=self.cencode)
         if data is not None:
             inp = from_frame(
                 data,
@@ -153,6 +162,8 @@ class FineGray:
                 entry=entry,
                 reference=reference,
                 missing=missing,
+                causes=causes,
+                cencode=self.cencode,
             )
         else:
             inp = from_arrays(
@@ -164,6 +175,8 @@ class FineGray:
                 cov2=cov2,
                 entry=entry,
                 missing=missing,
+                causes=causes,
+                cencode=self.cencode,
             )
         if inp.X2.shape[1] and tf is None:
             raise InputError("cov2 needs tf (a function of time)", column="tf")

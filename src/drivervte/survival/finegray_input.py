@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from drivervte.errors import InputError
+from drivervte.survival.causes import check_status_codes
 from drivervte.survival.cohort import prepare_cohort
 
 __all__ = ["FGInput", "from_arrays", "from_frame"]
@@ -46,8 +47,17 @@ def from_frame(
     entry: str | None,
     reference: dict | None,
     missing: str,
+    causes: list[int] | None = None,
+    cencode: int = 0,
 ) -> FGInput:
-    """Validate a table with :func:`~drivervte.survival.cohort.prepare_cohort`."""
+    """Validate a table with :func:`~drivervte.survival.cohort.prepare_cohort`.
+
+    ``causes`` (validated by :func:`~drivervte.survival.causes.normalize_causes`): the
+    declared cause codes; any other status code (but ``cencode``) is an ``InputError``
+    naming the status column and rows. With ``cencode == 0`` this is
+    ``prepare_cohort(causes=...)``; with another censoring code the same check is applied
+    to the rows kept (``prepare_cohort`` knows only 0 as censored).
+    """
     cov1 = list(covariates)
     cov2 = list(cov2)
     allcols = cov1 + [c for c in cov2 if c not in cov1]
@@ -60,7 +70,10 @@ def from_frame(
         entry=entry,
         reference=reference,
         missing=missing,
+        causes=causes if cencode == 0 else None,
     )
+    if cencode != 0:
+        check_status_codes(coh.status, causes, cencode=cencode, column=status, rows=coh.rows)
     i1 = [i for c in cov1 for i in _design_columns(coh.covariate_names, c)]
     i2 = [i for c in cov2 for i in _design_columns(coh.covariate_names, c)]
     names = [coh.covariate_names[i] for i in i1]
@@ -102,8 +115,14 @@ def from_arrays(
     cov2: Any,
     entry: Any,
     missing: str,
+    causes: list[int] | None = None,
+    cencode: int = 0,
 ) -> FGInput:
-    """Validate arrays: finite times >= 0, known status, finite covariates."""
+    """Validate arrays: finite times >= 0, known status, finite covariates.
+
+    With ``causes`` (declared cause codes) every status code must be ``cencode`` or one of
+    them, in the rows kept; otherwise an ``InputError`` names ``status`` and the rows.
+    """
     t = np.asarray(time, dtype=float).ravel()
     n = t.size
     s = np.asarray(status, dtype=float).ravel()
@@ -146,6 +165,9 @@ def from_arrays(
         inf = keep & (np.isinf(v) if v.ndim == 1 else np.isinf(v).any(axis=1))
         if inf.any():
             raise InputError("values must be finite", column=k, rows=np.flatnonzero(inf))
+    if causes is not None:
+        kept = np.flatnonzero(keep)
+        check_status_codes(s[kept], causes, cencode=cencode, column="status", rows=kept)
     neg = keep & (t < 0)
     if neg.any():
         raise InputError("negative follow-up times", column="time", rows=np.flatnonzero(neg))
