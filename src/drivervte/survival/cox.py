@@ -67,6 +67,7 @@ import pandas as pd
 from scipy import stats
 
 from drivervte.errors import ConvergenceWarning, InputError, NotFittedError
+from drivervte.survival.causes import check_status_codes, normalize_causes
 from drivervte.survival.cox_concordance import concordance as concordance_counts
 from drivervte.survival.cox_input import as_codes, as_float, check_design
 from drivervte.survival.cox_newton import newton_cox
@@ -168,6 +169,7 @@ class CoxPH:
         entry: Any = None,
         reference: Mapping[str, Any] | None = None,
         missing: str = "error",
+        causes: Sequence[int] | None = None,
     ) -> CoxPH:
         """Fit the model; returns ``self`` with ``result_`` set.
 
@@ -182,9 +184,14 @@ class CoxPH:
           ``weights``) are arrays, ``X`` an (n, p) array, ``covariates`` its column names.
 
         ``status`` codes: 0 censored, ``cause`` the event, any other code a competing cause,
-        censored for this cause-specific model.
+        censored for this cause-specific model. ``causes`` (optional) declares the cause
+        codes: any other non-zero code is then an ``InputError`` naming the status column and
+        the rows (1-based in the message) instead of a further competing cause; ``cause``
+        must be one of them, and a declared cause with no events is allowed (see
+        :mod:`drivervte.survival.causes`).
         """
         self._check_options()
+        causes = normalize_causes(causes, cause=cause)
         excluded: list[dict] = []
         if isinstance(covariates, str):
             covariates = [covariates]
@@ -202,6 +209,7 @@ class CoxPH:
                 entry=entry,
                 reference=reference,
                 missing=missing,
+                causes=causes,
             )
             t, s, Xa, names, st, cl, w, e, excluded = arrays
         else:
@@ -219,14 +227,28 @@ class CoxPH:
             )
             if names is None and hasattr(X, "columns"):  # a DataFrame of covariates
                 names = [str(c) for c in X.columns]
-        self.result_ = self._fit_arrays(t, s, Xa, names, cause, st, cl, w, e, excluded)
+        self.result_ = self._fit_arrays(
+            t, s, Xa, names, cause, st, cl, w, e, excluded, causes=causes if data is None else None
+        )
         self.coef_ = self.result_.coef
         self.var_ = self.result_.vcov
         self.names_ = list(self.result_.names)
         return self
 
     def _from_table(
-        self, data, *, time, status, covariates, strata, cluster, weights, entry, reference, missing
+        self,
+        data,
+        *,
+        time,
+        status,
+        covariates,
+        strata,
+        cluster,
+        weights,
+        entry,
+        reference,
+        missing,
+        causes=None,
     ):
         from drivervte.survival.cohort import prepare_cohort, read_table
 
@@ -248,6 +270,7 @@ class CoxPH:
             entry=entry,
             reference=reference,
             missing=missing,
+            causes=causes,
         )
         w = None
         if weights is not None:
@@ -273,7 +296,7 @@ class CoxPH:
         )
 
     def _fit_arrays(
-        self, time, status, X, names, cause, strata, cluster, weights, entry, excluded
+        self, time, status, X, names, cause, strata, cluster, weights, entry, excluded, causes
     ) -> CoxResult:
         t = as_float(time, "time", None)
         n = t.shape[0]
@@ -307,6 +330,7 @@ class CoxPH:
                 column="status",
                 rows=np.flatnonzero(bad),
             )
+        check_status_codes(s, causes)
         event = s == cause
         if not event.any():
             raise InputError(f"no events of cause {cause}; nothing to estimate", column="status")
