@@ -30,13 +30,15 @@ products over the distinct event times.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from drivervte.errors import InputError
 from drivervte.results import Result, fmt_num, format_table, jsonable
+from drivervte.survival.causes import check_status_codes, normalize_causes
 from drivervte.survival.gray import GrayTestResult, gray_sorted
 from drivervte.survival.kaplan_meier import as_labels, as_status, as_times, label, z_value
 
@@ -299,6 +301,7 @@ def cumulative_incidence(
     cencode: int = 0,
     *,
     level: float = 0.95,
+    causes: Iterable[int] | None = None,
 ) -> CumIncResult:
     """Cumulative incidence per group and cause, and Gray's test, as ``cmprsk::cuminc``.
 
@@ -312,6 +315,11 @@ def cumulative_incidence(
     times: optional times at which ``to_dict()``/``summary()`` report (``timepoints``).
     cencode: the censoring code.
     level: confidence level of the pointwise intervals.
+    causes: optional declared cause codes. Default: every code other than ``cencode``
+        present is a cause (as ``cuminc``), so an unexpected code becomes one more cause.
+        With ``causes`` any other code is an ``InputError`` naming ``status`` and the rows;
+        a declared cause with no event gets a curve that is 0 throughout (Gray's test for it
+        is NaN, with the warning "no events of cause k"). See :mod:`drivervte.survival.causes`.
 
     Groups and causes are ordered as R factors of their values (sorted; numbers
     numerically; text by code point, where R's ``factor`` follows the locale's collation, so
@@ -341,9 +349,12 @@ def cumulative_incidence(
     tq = None
     if times is not None:
         tq = np.unique(as_times(np.atleast_1d(np.asarray(times, dtype=float)), "times"))
-    cause_codes = sorted(set(np.unique(s).tolist()) - {int(cencode)})
+    declared = normalize_causes(causes, cencode=cencode)
+    check_status_codes(s, declared, cencode=cencode)
+    present = sorted(set(np.unique(s).tolist()) - {int(cencode)})
+    cause_codes = present if declared is None else declared
     warnings: list[str] = []
-    if not cause_codes:
+    if not present:
         raise InputError(
             f"no events: every status equals the censoring code {cencode}", column="status"
         )
@@ -376,6 +387,8 @@ def cumulative_incidence(
         t2, s2, g2, st2 = t[o2], s[o2], g_codes[o2], st_codes[o2]
         for c in cause_codes:
             res = gray_sorted(t2, s2, g2, st2, g_labels, len(st_labels), c, rho, cencode)
+            if c not in present:  # a declared cause without events: say so, not "singular"
+                res = replace(res, warning=f"no events of cause {label(c)}; the test is undefined")
             gray[label(c)] = res
             if res.warning:
                 warnings.append(f"Gray's test, cause {label(c)}: {res.warning}")
