@@ -109,6 +109,11 @@ MissingOpt = Annotated[
 LevelOpt = Annotated[float, typer.Option("--level", help=LEVEL_HELP)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 TableOpt = Annotated[str | None, typer.Option("--table", help="Table name inside a DuckDB file.")]
+CAUSES_HELP = (
+    "Allowed cause codes (comma-separated); any other non-zero status code is an error. "
+    "Default: every non-zero code present is a cause."
+)
+CausesOpt = Annotated[str | None, typer.Option("--causes", help=CAUSES_HELP)]
 
 
 def parse_covariates(text: str) -> list[str]:
@@ -124,3 +129,37 @@ def check_missing(value: str) -> str:
     if value not in ("error", "exclude"):
         raise InputError("must be 'error' or 'exclude'", column="--missing")
     return value
+
+
+def parse_causes(
+    text: str | None, *, cause: int | str | None = None, cencode: int = 0
+) -> list[int] | None:
+    """``--causes 1,2`` -> ``[1, 2]`` (sorted, distinct); not given or empty -> None.
+
+    Each item must be an integer code, not the censoring code (``--cencode``). When the
+    command has a ``--cause`` (the event of interest, or the cause to plot), it must be one
+    of the declared causes; the error then names ``--cause``. The codes are then passed as
+    ``causes=`` to the API (see :mod:`drivervte.survival.causes`), which refuses any other
+    status code, naming the status column and the rows.
+    """
+    items = parse_list(text, option="--causes")
+    if not items:
+        return None
+    codes = []
+    for t in items:
+        try:
+            codes.append(int(t))
+        except ValueError:
+            raise InputError(f"'{t}' is not an integer status code", column="--causes") from None
+    if isinstance(cause, str):
+        try:
+            cause = int(cause)
+        except ValueError:
+            raise InputError(
+                f"'{cause}' is not a status code of --causes {codes}", column="--cause"
+            ) from None
+    from drivervte.survival.causes import normalize_causes
+
+    return normalize_causes(
+        codes, cause=cause, cencode=cencode, column="--causes", cause_column="--cause"
+    )

@@ -3,11 +3,14 @@
 ``drivervte cox FILE --time COL --status COL --covariates a,b,c [--cause K]
 [--ties efron|breslow] [--strata COL] [--entry COL] [--cluster COL] [--weights COL]
 [--robust/--no-robust] [--reference col=level,...] [--missing error|exclude] [--level 0.95] [--json]
-[--table NAME]``
+[--causes 1,2] [--table NAME]``
 
 FILE is CSV, Parquet or a DuckDB database (with ``--table``). Status codes: 0 censored,
 ``--cause`` (default 1) the event; other codes are competing causes, censored in this
-cause-specific model. ``--json`` prints :meth:`drivervte.survival.cox.CoxResult.to_dict`.
+cause-specific model. ``--causes 1,2`` declares the causes: any other non-zero code is then
+an error naming the status column and the data rows (1-based) instead of one more competing
+cause, ``--cause`` must be one of them, and a declared cause without events is allowed.
+``--json`` prints :meth:`drivervte.survival.cox.CoxResult.to_dict`.
 Bad input exits with code 2, naming the column and rows.
 
 The variance follows ``coxph``'s default unless ``--robust``/``--no-robust`` forces it:
@@ -23,6 +26,7 @@ from typing import Annotated
 import typer
 
 from drivervte.cli._common import (
+    CausesOpt,
     CohortFileArg,
     CovariatesOpt,
     JsonOpt,
@@ -34,6 +38,7 @@ from drivervte.cli._common import (
     handles_input_errors,
     level_fraction,
     out_console,
+    parse_causes,
     parse_covariates,
     parse_reference,
     print_json,
@@ -70,10 +75,12 @@ def cox_cmd(
     level: LevelOpt = 0.95,
     as_json: JsonOpt = False,
     table: TableOpt = None,
+    causes: CausesOpt = None,
 ) -> None:
     """Cause-specific Cox model (survival::coxph): hazard ratios, CIs, global tests."""
     covs = parse_covariates(covariates)
     check_missing(missing)
+    declared = parse_causes(causes, cause=cause)
     from drivervte.survival.cohort import read_table
     from drivervte.survival.cox import CoxPH
 
@@ -83,7 +90,7 @@ def cox_cmd(
         model.fit(
             df, time=time, status=status, covariates=covs, cause=cause, strata=strata,
             cluster=cluster, weights=weights, entry=entry,
-            reference=parse_reference(reference), missing=missing,
+            reference=parse_reference(reference), missing=missing, causes=declared,
         )  # fmt: skip
     result = model.result_
     if as_json:

@@ -2,7 +2,7 @@
 
 ``drivervte cuminc FILE --time COL --status COL [--group COL] [--strata COL] [--rho R]
 [--times 6,12,24] [--cencode 0] [--missing error|exclude] [--level 0.95] [--json]
-[--plot out.svg] [--cause 1] [--table NAME]``
+[--plot out.svg] [--cause 1] [--causes 1,2] [--table NAME]``
 
 FILE is CSV, Parquet or a DuckDB database (with ``--table``). The table is validated by
 :func:`drivervte.survival.cohort.prepare_cohort` (errors name the column and rows; with
@@ -10,6 +10,13 @@ FILE is CSV, Parquet or a DuckDB database (with ``--table``). The table is valid
 :meth:`CumIncResult.to_dict` plus ``"cohort"`` (rows used and excluded). ``--plot`` writes the
 curves of one cause (``--cause``, default the first) with a number-at-risk table at
 ``--times``. Bad input exits with code 2 and writes nothing.
+
+Status codes: ``--cencode`` (default 0) is censoring; by default every other code present
+is a cause (as ``cmprsk::cuminc``), so an unexpected code (a typo) becomes one more curve.
+``--causes 1,2`` declares the causes: any other code is then an error (exit code 2) naming
+the status column and the data rows (1-based, as in a spreadsheet), a declared cause
+without events is shown with a curve that is 0 throughout, and ``--cause`` must be one of
+them.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from typing import Annotated
 import typer
 
 from drivervte.cli._common import (
+    CausesOpt,
     CohortFileArg,
     JsonOpt,
     LevelOpt,
@@ -29,6 +37,7 @@ from drivervte.cli._common import (
     handles_input_errors,
     level_fraction,
     out_console,
+    parse_causes,
     parse_floats,
     print_json,
 )
@@ -63,6 +72,7 @@ def cuminc_cmd(
         str | None, typer.Option("--cause", help="Cause to plot (default: the first).")
     ] = None,
     table: TableOpt = None,
+    causes: CausesOpt = None,
 ) -> None:
     """Cumulative incidence per group and cause (cmprsk::cuminc) and Gray's test."""
     # imported here so that other commands do not pay for pandas/scipy at start-up
@@ -73,6 +83,7 @@ def cuminc_cmd(
     if plot is not None and plot.suffix.lower() not in PLOT_SUFFIXES:
         raise InputError(f"plot file must end in {', '.join(PLOT_SUFFIXES)}", column="--plot")
     check_missing(missing)
+    declared = parse_causes(causes, cause=cause, cencode=cencode)
     df = read_table(file, table=table)
     if cencode != 0:
         if status not in df.columns:
@@ -86,7 +97,13 @@ def cuminc_cmd(
             )
         df = df.assign(**{status: s.where(s != cencode, 0)})
     cohort = prepare_cohort(
-        df, time=time, status=status, strata=strata, group=group, missing=missing
+        df,
+        time=time,
+        status=status,
+        strata=strata,
+        group=group,
+        missing=missing,
+        causes=declared,
     )
     kept = cohort.rows
     res = cumulative_incidence(
@@ -97,6 +114,7 @@ def cuminc_cmd(
         rho=rho,
         times=tq,
         level=level_fraction(level),
+        causes=declared,
     )
     if plot is not None:
         if cause is not None and cause not in res.causes:

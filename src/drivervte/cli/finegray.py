@@ -2,7 +2,8 @@
 
 ``drivervte finegray FILE --time COL --status COL --cause K --covariates a,b,c
 [--cencode 0] [--cengroup COL] [--entry COL] [--reference col=level,...]
-[--missing error|exclude] [--level 0.95] [--variance sandwich|model] [--json] [--table NAME]``
+[--missing error|exclude] [--level 0.95] [--variance sandwich|model] [--causes 1,2] [--json]
+[--table NAME]``
 
 FILE is CSV, Parquet or DuckDB (``--table``), read by
 :func:`drivervte.survival.cohort.read_table` and validated by
@@ -10,6 +11,11 @@ FILE is CSV, Parquet or DuckDB (``--table``), read by
 ``--json`` prints :meth:`FineGrayResult.to_dict` (keys ``n, events, coef, se, hr,
 ci_lower, ci_upper, pvalue, loglik, loglik_null, converged, iterations, se_model,
 excluded, warnings``). Bad input exits with code 2.
+
+Status codes: ``--cencode`` is censoring, ``--cause`` the event; by default every other code
+is a competing cause (as ``crr``). ``--causes 1,2`` declares the causes: any other code is
+then an error naming the status column and the data rows (1-based), ``--cause`` must be one
+of them, and a declared cause without events is allowed.
 
 Warnings (non-convergence, e.g. a separated covariate) never reach Python's raw
 ``file.py:123: ConvergenceWarning: ...`` printer: they are caught and written to stderr as
@@ -26,6 +32,7 @@ from typing import Annotated
 import typer
 
 from drivervte.cli._common import (
+    CausesOpt,
     CohortFileArg,
     CovariatesOpt,
     JsonOpt,
@@ -37,6 +44,7 @@ from drivervte.cli._common import (
     handles_input_errors,
     level_fraction,
     out_console,
+    parse_causes,
     parse_covariates,
     parse_reference,
     print_json,
@@ -67,11 +75,13 @@ def finegray_cmd(
     ] = "sandwich",
     as_json: JsonOpt = False,
     table: TableOpt = None,
+    causes: CausesOpt = None,
 ) -> None:
     """Fine-Gray regression for one cause (cmprsk::crr), linear in the number of rows."""
     check_missing(missing)
     level = level_fraction(level)
     covs = parse_covariates(covariates)
+    declared = parse_causes(causes, cause=cause, cencode=cencode)
     from drivervte.survival.cohort import read_table
     from drivervte.survival.finegray import FineGray
 
@@ -87,6 +97,7 @@ def finegray_cmd(
             entry=entry,
             reference=parse_reference(reference) or None,
             missing=missing,
+            causes=declared,
         )
     res = fg.result_
     # FineGray warns "FineGray: a; b" for reasons a, b that the result already carries

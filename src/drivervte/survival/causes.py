@@ -85,8 +85,8 @@ def normalize_causes(
         )
     if cause is not None and cause not in out:
         raise InputError(
-            f"the event of interest {cause!r} is not one of the declared causes {declared}; "
-            "add it to the causes or choose another cause",
+            f"cause {cause!r} is not one of the declared causes {declared}; "
+            f"add it to {column} or choose another {cause_column}",
             column=cause_column,
         )
     return declared
