@@ -219,3 +219,82 @@ def test_single_event_and_all_competing_after():
         fg = FineGray().fit(time=t, status=s, X=X)
     # the only event has x = 0, the smallest value: monotone likelihood, flagged
     assert fg.result_.converged is False
+
+
+# ------------------------------------------------------------ declared causes (causes=)
+def _frame_with_stray_code(seed=3):
+    t, s, X, _ = _sim(n=120, seed=seed)
+    df = pd.DataFrame({"t": t, "vte": s, "egfr": X[:, 0], "age": X[:, 1]})
+    df.loc[[5, 40], "vte"] = 3  # a typo: 3 is not a cause
+    return df
+
+
+def test_causes_unknown_code_names_status_column_and_rows():
+    df = _frame_with_stray_code()
+    with pytest.raises(InputError) as err:
+        FineGray().fit(df, time="t", status="vte", covariates=["egfr"], causes=[1, 2])
+    assert err.value.column == "vte" and err.value.rows == [5, 40]
+    assert "unknown status codes [3]" in str(err.value)
+    # array path: same check, positions in the arrays
+    with pytest.raises(InputError) as err:
+        FineGray().fit(time=df["t"], status=df["vte"], X=df[["egfr"]], causes=[1, 2])
+    assert err.value.column == "status" and err.value.rows == [5, 40]
+
+
+def test_causes_rows_are_input_rows_after_exclusions():
+    df = _frame_with_stray_code()
+    df.loc[[0, 1], "age"] = np.nan  # excluded first: positions must stay the table's
+    with pytest.raises(InputError) as err:
+        FineGray().fit(df, time="t", status="vte", covariates=["age"], missing="exclude",
+                       causes=[1, 2])  # fmt: skip
+    assert err.value.rows == [5, 40]
+    with pytest.raises(InputError) as err:
+        FineGray().fit(time=df["t"], status=df["vte"], X=df[["age"]], missing="exclude",
+                       causes=[1, 2])  # fmt: skip
+    assert err.value.rows == [5, 40]
+
+
+def test_without_causes_a_stray_code_is_a_competing_cause():
+    """Behaviour unchanged without causes=: code 3 is one more competing cause, i.e. the
+    fit equals the fit with 3 recoded to the competing cause 2."""
+    df = _frame_with_stray_code()
+    a = FineGray().fit(df, time="t", status="vte", covariates=["egfr", "age"])
+    b = FineGray().fit(df.replace({"vte": {3: 2}}), time="t", status="vte",
+                       covariates=["egfr", "age"])  # fmt: skip
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    np.testing.assert_array_equal(a.vcov_, b.vcov_)
+
+
+def test_declared_cause_without_events_changes_nothing():
+    t, s, X, _ = _sim(n=150, seed=8)
+    a = FineGray().fit(time=t, status=s, X=X)
+    b = FineGray().fit(time=t, status=s, X=X, causes=[1, 2, 5])
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    np.testing.assert_array_equal(a.vcov_, b.vcov_)
+
+
+def test_cause_must_be_declared():
+    t, s, X, _ = _sim(n=80)
+    with pytest.raises(InputError, match=r"cause 1 is not one of the declared causes \[2\]") as e:
+        FineGray().fit(time=t, status=s, X=X, causes=[2])
+    assert e.value.column == "cause"
+    with pytest.raises(InputError) as e:  # the fit-time cause= is the one checked
+        FineGray(cause=1).fit(time=t, status=s, X=X, cause=3, causes=[1, 2])
+    assert e.value.column == "cause"
+    with pytest.raises(InputError, match="censoring code"):
+        FineGray().fit(time=t, status=s, X=X, causes=[0, 1])
+
+
+def test_causes_with_another_censoring_code():
+    """cencode=9: prepare_cohort knows only 0 as censored, so from_frame checks the codes
+    itself; the fit equals the 0-coded one."""
+    df = _frame_with_stray_code().replace({"vte": {3: 1}})
+    df9 = df.replace({"vte": {0: 9}})
+    ref = FineGray().fit(df, time="t", status="vte", covariates=["egfr"], causes=[1, 2])
+    fit9 = FineGray(cencode=9).fit(df9, time="t", status="vte", covariates=["egfr"],
+                                   causes=[1, 2])  # fmt: skip
+    np.testing.assert_allclose(fit9.coef_, ref.coef_, rtol=1e-14)
+    df9.loc[7, "vte"] = 0  # 0 is not censoring here, and not declared
+    with pytest.raises(InputError, match=r"unknown status codes \[0\]; expected 9") as e:
+        FineGray(cencode=9).fit(df9, time="t", status="vte", covariates=["egfr"], causes=[1, 2])
+    assert e.value.rows == [7]
