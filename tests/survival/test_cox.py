@@ -330,3 +330,52 @@ def test_dataframe_weights_and_cluster_columns():
     with pytest.raises(InputError) as exc:
         CoxPH().fit(df, time="t", status="s", covariates=["x"], weights="w")
     assert exc.value.column == "w" and exc.value.rows == [5]
+
+
+# ------------------------------------------------------------ declared causes (causes=)
+def _table_with_stray_code():
+    time, status, X = sim(n=200, seed=4)
+    df = pd.DataFrame({"t": time, "vte": status, "alk": X[:, 0], "age": X[:, 1]})
+    df.loc[[2, 99], "vte"] = 3  # a typo: 3 is not a cause
+    return df
+
+
+def test_causes_unknown_code_names_status_column_and_rows():
+    df = _table_with_stray_code()
+    with pytest.raises(InputError) as err:
+        CoxPH().fit(df, time="t", status="vte", covariates=["alk"], causes=[1, 2])
+    assert err.value.column == "vte" and err.value.rows == [2, 99]
+    assert "unknown status codes [3]" in str(err.value) and "rows 3, 100" in str(err.value)
+    with pytest.raises(InputError) as err:
+        CoxPH().fit(time=df["t"], status=df["vte"], X=df[["alk"]], causes=[1, 2])
+    assert err.value.column == "status" and err.value.rows == [2, 99]
+
+
+def test_causes_rows_are_input_rows_after_exclusions():
+    df = _table_with_stray_code()
+    df.loc[[0, 1], "age"] = np.nan
+    with pytest.raises(InputError) as err:
+        CoxPH().fit(df, time="t", status="vte", covariates=["age"], missing="exclude",
+                    causes=[1, 2])  # fmt: skip
+    assert err.value.rows == [2, 99]
+
+
+def test_without_causes_a_stray_code_is_censored_as_before():
+    df = _table_with_stray_code()
+    a = CoxPH().fit(df, time="t", status="vte", covariates=["alk", "age"]).result_
+    b = CoxPH().fit(df.replace({"vte": {3: 0}}), time="t", status="vte",
+                    covariates=["alk", "age"]).result_  # fmt: skip
+    np.testing.assert_array_equal(a.coef, b.coef)
+    np.testing.assert_array_equal(a.vcov, b.vcov)
+
+
+def test_declared_cause_without_events_and_cause_check():
+    time, status, X = sim(n=150, seed=6)
+    a = CoxPH().fit(time=time, status=status, X=X, cause=2).result_
+    b = CoxPH().fit(time=time, status=status, X=X, cause=2, causes=[1, 2, 4]).result_
+    np.testing.assert_array_equal(a.coef, b.coef)
+    with pytest.raises(InputError, match=r"cause 2 is not one of the declared causes \[1\]") as e:
+        CoxPH().fit(time=time, status=status, X=X, cause=2, causes=[1])
+    assert e.value.column == "cause"
+    with pytest.raises(InputError, match="no events of cause 4"):  # declared, but no events
+        CoxPH().fit(time=time, status=status, X=X, cause=4, causes=[1, 2, 4])

@@ -212,3 +212,44 @@ def test_n_at_risk_counts_follow_up_at_or_after_t():
     nr = res.n_at_risk([0, 2, 3, 6])
     assert nr["a"].tolist() == [2, 1, 0, 0]
     assert nr["b"].tolist() == [3, 3, 2, 0]
+
+
+# ------------------------------------------------------------ declared causes (causes=)
+def test_causes_unknown_code_names_status_and_rows():
+    with pytest.raises(InputError) as err:
+        cumulative_incidence([1, 2, 3, 4, 5], [1, 3, 0, 2, 3], causes=[1, 2])
+    assert err.value.column == "status" and err.value.rows == [1, 4]
+    assert "unknown status codes [3]" in str(err.value)
+    with pytest.raises(InputError, match=r"\[0\]; expected 9"):  # another censoring code
+        cumulative_incidence([1, 2, 3], [1, 9, 0], cencode=9, causes=[1, 2])
+    with pytest.raises(InputError, match="censoring code") as err:
+        cumulative_incidence([1, 2, 3], [1, 0, 2], causes=[0, 1])
+    assert err.value.column == "causes"
+
+
+def test_without_causes_a_stray_code_is_one_more_cause():
+    res = cumulative_incidence([1, 2, 3, 4, 5], [1, 3, 0, 2, 3])
+    assert res.causes == ["1", "2", "3"]
+    # by hand: S(2-) = 4/5, 4 at risk -> 0.2; S(5-) = 4/5 * 3/4 * 1/2 = 0.3, 1 at risk -> +0.3
+    np.testing.assert_allclose(res.curves["1"]["3"].estimate, [0.2, 0.5], rtol=1e-15)
+
+
+def test_declared_cause_without_events_is_zero_and_others_unchanged():
+    t = [1, 2, 2, 3, 4, 5, 6]
+    s = [1, 2, 1, 0, 1, 2, 0]
+    g = ["a", "a", "a", "b", "b", "b", "b"]
+    a = cumulative_incidence(t, s, group=g)
+    b = cumulative_incidence(t, s, group=g, causes=[1, 2, 4])
+    assert b.causes == ["1", "2", "4"]
+    for grp in ("a", "b"):
+        for c in ("1", "2"):
+            np.testing.assert_array_equal(b.curves[grp][c].estimate, a.curves[grp][c].estimate)
+            np.testing.assert_array_equal(b.curves[grp][c].variance, a.curves[grp][c].variance)
+        at = b.at([0.5, b.curves[grp]["4"].max_time])[grp]["4"]
+        np.testing.assert_array_equal(at["estimate"], [0.0, 0.0])
+        np.testing.assert_array_equal(at["ci_upper"], [0.0, 0.0])
+    assert b.gray["1"].statistic == a.gray["1"].statistic
+    assert np.isnan(b.gray["4"].statistic) and np.isnan(b.gray["4"].pvalue)
+    assert "Gray's test, cause 4: no events of cause 4; the test is undefined" in b.warnings
+    d = b.to_dict()
+    assert d["groups"]["a"]["4"]["estimate"] == [] and d["gray_test"]["4"]["pvalue"] is None
