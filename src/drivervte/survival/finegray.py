@@ -41,6 +41,8 @@ from drivervte.survival.causes import normalize_causes
 from drivervte.survival.finegray_dense import dense_eval
 from drivervte.survival.finegray_input import FGInput, from_arrays, from_frame
 from drivervte.survival.finegray_newton import newton
+from drivervte.survival.finegray_predict import CIFPrediction, categorical_levels
+from drivervte.survival.finegray_predict import predict as predict_with_ci
 from drivervte.survival.finegray_result import FineGrayResult, build_result
 from drivervte.survival.finegray_scan import (
     FGData,
@@ -50,7 +52,7 @@ from drivervte.survival.finegray_scan import (
     sandwich_terms,
 )
 
-__all__ = ["FineGray", "FineGrayResult"]
+__all__ = ["CIFPrediction", "FineGray", "FineGrayResult"]
 
 
 class FineGray:
@@ -181,6 +183,11 @@ class FineGray:
         if inp.X2.shape[1] and tf is None:
             raise InputError("cov2 needs tf (a function of time)", column="tf")
         self._check(inp)
+        self.levels_ = (
+            categorical_levels(data, covariates or [], inp.names, inp.rows)
+            if data is not None
+            else {}
+        )
         if inp.entry is not None:
             from drivervte.survival.finegray_ltrunc import fit_ltrunc
 
@@ -277,6 +284,8 @@ class FineGray:
 
             warnings.warn("FineGray: " + "; ".join(reasons), ConvergenceWarning, stacklevel=4)
         self._store(D, beta, S0, var, var_model, inp.names)
+        self._data = D  # kept for predict(): the sorted problem, O(n p)
+        self._psi = inp.entry is None  # crr fit: predictions carry the censoring term
         self.result_ = build_result(
             names=inp.names,
             beta=beta,
@@ -310,6 +319,25 @@ class FineGray:
         self.n_fixed_ = p1
 
     # ------------------------------------------------------------ predict
+    def predict(self, profiles: Any, times: Any, *, level: float | None = None,
+                method: str = "influence") -> CIFPrediction:
+        """Predicted cumulative incidence at ``times`` for covariate ``profiles``, with
+        standard errors and confidence intervals.
+
+        ``profiles``: a mapping or list of mappings (or a DataFrame) keyed by covariate
+        names of the fit (``{"egfr": 1, "age": 65, "stage": "IV"}``: a categorical
+        covariate by its level or by its dummies ``stage[T.IV]``), or an (m, p) array in
+        the order of ``names_``. ``method``: ``"influence"`` (default; accounts for the
+        estimated censoring weights, Fine and Gray 1999) or ``"survfit"`` (as R
+        ``survival::survfit.coxph`` on ``survival::finegray`` data). Formulas, CIs and cost:
+        :mod:`drivervte.survival.finegray_predict`. Returns a :class:`CIFPrediction`.
+
+        >>> fg.predict({"egfr": 1, "age": 65}, times=[6, 12, 24]).summary()  # doctest: +SKIP
+        """
+        if not hasattr(self, "coef_"):
+            raise NotFittedError("FineGray.predict called before fit")
+        return predict_with_ci(self, profiles, times, level=level, method=method)
+
     def predict_cif(self, X_new: Any, times: Any = None, cov2_new: Any = None) -> np.ndarray:
         """Predicted cumulative incidence, as R ``predict.crr``.
 
@@ -326,7 +354,7 @@ class FineGray:
 
         Returns
         -------
-        (len(times), m) array. Point estimates only: no confidence intervals.
+        (len(times), m) array of point estimates; :meth:`predict` adds SEs and CIs.
         """
         if not hasattr(self, "coef_"):
             raise NotFittedError("FineGray.predict_cif called before fit")
