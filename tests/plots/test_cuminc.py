@@ -13,6 +13,7 @@ from drivervte.errors import InputError
 from drivervte.plots import (
     cif_confidence_band,
     cumulative_incidence_plot,
+    curves_from_prediction,
     curves_from_result,
     number_at_risk,
 )
@@ -164,3 +165,29 @@ def test_engine_result_adapter():
     assert f"Gray's test: χ² = {gray.statistic:.2f} (df = 1)" in text
     svg2 = svg_of(cumulative_incidence_plot(res, cause=2, gray_test=False))
     assert "Gray's test" not in html.unescape(svg2)
+
+
+def test_prediction_adapter_draws_model_curves_with_bands():
+    import pandas as pd
+
+    from drivervte.survival.finegray import FineGray
+
+    rng = np.random.default_rng(2)
+    n = 150
+    df = pd.DataFrame({"time": rng.exponential(20, n).round(1) + 0.1,
+                       "status": rng.choice([0, 1, 2], n, p=[0.4, 0.3, 0.3]),
+                       "alk": rng.integers(0, 2, n)})
+    fg = FineGray().fit(df, time="time", status="status", covariates=["alk"])
+    pr = fg.predict([{"alk": 0}, {"alk": 1}], fg.uftime_, method="survfit")
+    curves = curves_from_prediction(pr, labels=["ALK-", "ALK+"])
+    assert list(curves) == ["ALK-", "ALK+"]
+    np.testing.assert_array_equal(curves["ALK+"]["estimate"], pr.estimate[:, 1])
+    np.testing.assert_array_equal(curves["ALK+"]["upper"], pr.ci_upper[:, 1])
+    assert list(curves_from_prediction(pr)) == ["alk=0", "alk=1"]
+    svg = svg_of(cumulative_incidence_plot(curves, times=[0, 12, 24, 36], gray_test=False))
+    assert gids(svg, "cif-curve-") == ["cif-curve-1", "cif-curve-2"]
+    assert gids(svg, "cif-band-") == ["cif-band-1", "cif-band-2"]
+    with pytest.raises(InputError, match="labels"):
+        curves_from_prediction(pr, labels=["same", "same"])
+    with pytest.raises(InputError):
+        curves_from_prediction(fg.result_)

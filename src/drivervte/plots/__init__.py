@@ -9,6 +9,7 @@ from drivervte.plots._io import close_figure, figure_to_png, figure_to_svg, save
 from drivervte.plots.cuminc import (
     cif_confidence_band,
     cumulative_incidence_plot,
+    curves_from_prediction,
     curves_from_result,
     number_at_risk,
 )
@@ -19,6 +20,7 @@ __all__ = [
     "cif_confidence_band",
     "close_figure",
     "cumulative_incidence_plot",
+    "curves_from_prediction",
     "curves_from_result",
     "figure_to_png",
     "figure_to_svg",

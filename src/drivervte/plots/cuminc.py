@@ -105,6 +105,34 @@ def curves_from_result(result: Any, cause: Any = None) -> dict[str, dict[str, An
     return out
 
 
+def curves_from_prediction(prediction: Any, labels: Sequence[str] | None = None
+                           ) -> dict[str, dict[str, Any]]:
+    """Model-based curves from :meth:`drivervte.survival.finegray.FineGray.predict`.
+
+    Returns ``{label: {"time", "estimate", "lower", "upper"}}`` (one curve per covariate
+    profile, the prediction's limits as the band), ready for
+    :func:`cumulative_incidence_plot`. For step curves predict at the fit's failure times
+    (``fg.uftime_``). ``labels`` default to the profiles' values (``egfr=1, age=65``).
+    """
+    need = ("times", "estimate", "ci_lower", "ci_upper", "values")
+    if not all(hasattr(prediction, k) for k in need):
+        raise InputError("not a prediction (FineGray.predict result)", column="prediction")
+    m = len(prediction.values)
+    if labels is None:
+        labels = [", ".join(f"{k}={v:g}" for k, v in vals.items()) or f"Profile {j + 1}"
+                  for j, vals in enumerate(prediction.values)]
+    labels = [str(lb) for lb in labels]
+    if len(labels) != m or len(set(labels)) != m:
+        raise InputError(f"labels must be {m} distinct names, one per profile",
+                         column="labels")
+    t = np.asarray(prediction.times, float)
+    order = np.argsort(t, kind="stable")
+    return {lb: {"time": t[order], "estimate": prediction.estimate[order, j],
+                 "lower": prediction.ci_lower[order, j],
+                 "upper": prediction.ci_upper[order, j]}
+            for j, lb in enumerate(labels)}
+
+
 def number_at_risk(followup, times) -> np.ndarray:
     """Number of subjects still under observation at each time: ``#{i: T_i >= t}``.
 
