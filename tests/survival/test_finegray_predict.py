@@ -131,11 +131,11 @@ def test_baseline_influence_scan_equals_dense(ties, groups, psi):
     t, s, X, g = _sim(n=70, ties=ties, groups=groups)
     fg = FineGray(tol=1e-12).fit(time=t, status=s, X=X, covariates=["x1", "x2"], cengroup=g)
     D, beta = fg._data, fg.coef_
-    kern = baseline_terms(D, beta)[0]
+    S0 = baseline_terms(D, beta)[0]
     e = np.exp(D.X @ beta)
     kap = np.searchsorted(D.uft, [0.5, 2.0, 4.0, 7.0, 50.0], side="right")
-    fast = baseline_influence(D, e, kern[3], kap, psi)
-    dense = _dense_baseline_influence(D, e, kern[3], kap, psi)
+    fast = baseline_influence(D, e, S0, kap, psi)
+    dense = _dense_baseline_influence(D, e, S0, kap, psi)
     np.testing.assert_allclose(fast, dense, rtol=1e-10, atol=1e-13)
 
 
@@ -143,9 +143,13 @@ def test_influence_of_beta_reproduces_the_crr_sandwich():
     t, s, X, g = _sim(ties=True, groups=True)
     fg = FineGray(tol=1e-12).fit(time=t, status=s, X=X, covariates=["x1", "x2"], cengroup=g)
     D, beta = fg._data, fg.coef_
-    kern = baseline_terms(D, beta)[0]
-    _, _, V = influence_cross(D, beta, kern, fg.vcov_model_, np.array([3]), psi=True)
+    S0 = baseline_terms(D, beta)[0]
+    _, _, V = influence_cross(D, beta, S0, fg.vcov_model_, np.array([3]), psi=True)
     np.testing.assert_allclose(V, fg.vcov_, rtol=1e-10)
+    # the residuals kept from the fit give the same
+    _, _, V2 = influence_cross(D, beta, S0, fg.vcov_model_, np.array([3]), psi=True,
+                               R=fg._resid)
+    np.testing.assert_allclose(V2, V, rtol=1e-12)
 
 
 def test_influence_functions_match_leave_one_out_differences():
@@ -162,7 +166,7 @@ def test_influence_functions_match_leave_one_out_differences():
 
     fg = fit(np.arange(n))
     D, beta = fg._data, fg.coef_
-    kern, lam, _, H = baseline_terms(D, beta)
+    S0, lam, _, H = baseline_terms(D, beta)
     kap = np.searchsorted(D.uft, times, side="right")
     zc = z - D.xmean
     r = np.exp(zc @ beta)
@@ -175,8 +179,8 @@ def test_influence_functions_match_leave_one_out_differences():
 
     rms = {}
     for psi in (True, False):
-        Phi = baseline_influence(D, np.exp(D.X @ beta), kern[3], kap, psi)
-        phib = sandwich_terms(D, beta, kern=kern, psi=psi)[0] @ fg.vcov_model_
+        Phi = baseline_influence(D, np.exp(D.X @ beta), S0, kap, psi)
+        phib = sandwich_terms(D, beta, psi=psi)[0] @ fg.vcov_model_
         phi = np.empty((n, times.size))
         phi[D.order] = r * (Phi + phib @ h.T)
         rms[psi] = np.sqrt(np.mean((phi - diff) ** 2, axis=0)) / diff.std(axis=0)

@@ -286,6 +286,11 @@ class FineGray:
         self._store(D, beta, S0, var, var_model, inp.names)
         self._data = D  # kept for predict(): the sorted problem, O(n p)
         self._psi = inp.entry is None  # crr fit: predictions carry the censoring term
+        # score residuals (eta + psi) for predict's influence functions; they live in D's
+        # work buffer, which is handed over so that no later scan overwrites them
+        self._resid = res
+        if D.buf is res:
+            D.buf = None
         self.result_ = build_result(
             names=inp.names,
             beta=beta,

@@ -75,8 +75,8 @@ from drivervte.results import Result, fmt_num, format_table
 from drivervte.survival.finegray_scan import (
     FGData,
     _risk_coef,
+    _risk_sums,
     add_psi,
-    fast_kernel,
     sandwich_terms,
 )
 
@@ -163,33 +163,32 @@ class CIFPrediction(Result):
 
 
 # ---------------------------------------------------------------- numerics
-def baseline_terms(D: FGData, beta: np.ndarray, kern=None):
-    """Centred baseline pieces at the distinct failure times.
-
-    Returns ``kern`` (:func:`fast_kernel` output), ``lam`` (:math:`\\hat\\Lambda_0(t_k)` at
-    centred covariates, cumulative), ``A`` (cumulative :math:`d_k/S_0^2`) and ``H``
-    (cumulative :math:`\\bar x_k d_k/S_0`, shape (d, p)).
-    """
-    if kern is None:
-        kern = fast_kernel(D, beta)
-    S0, xbar = kern[3], kern[4]
+def baseline_terms(D: FGData, beta: np.ndarray):
+    """Centred baseline pieces at the distinct failure times: ``S0`` (the weighted risk-set
+    sums), ``lam`` (:math:`\\hat\\Lambda_0(t_k)` at centred covariates, cumulative), ``A``
+    (cumulative :math:`d_k/S_0^2`) and ``H`` (cumulative :math:`\\bar x_k d_k/S_0`, (d, p)).
+    One :math:`O(n p)` scan; ``D``'s work buffer is not touched."""
+    S0, S1 = _risk_sums(D, np.exp(D.X @ beta))
     dlam = D.dk / S0
-    return kern, np.cumsum(dlam), np.cumsum(D.dk / S0**2), np.cumsum(xbar * dlam[:, None], axis=0)
+    H = np.cumsum(S1 * (dlam / S0)[:, None], axis=0)
+    return S0, np.cumsum(dlam), np.cumsum(D.dk / S0**2), H
 
 
-def influence_cross(D: FGData, beta: np.ndarray, kern, info_inv: np.ndarray,
-                    kappa: np.ndarray, psi: bool):
+def influence_cross(D: FGData, beta: np.ndarray, S0: np.ndarray, info_inv: np.ndarray,
+                    kappa: np.ndarray, psi: bool, R: np.ndarray | None = None):
     """Cross-products of the influence functions of :math:`\\hat\\Lambda_0(t)` and
     :math:`\\hat\\beta` at the cut-offs ``kappa`` (number of failure times :math:`\\le t`).
 
-    Returns ``aa`` (T,) :math:`\\sum_i\\phi^\\Lambda_i(t)^2`, ``C`` (p, T)
+    ``R`` are the fit's score residuals (:math:`\\eta_i+\\psi_i`, or :math:`\\eta_i` without
+    ``psi``; recomputed by :func:`sandwich_terms` if not given). Returns ``aa`` (T,)
+    :math:`\\sum_i\\phi^\\Lambda_i(t)^2`, ``C`` (p, T)
     :math:`\\sum_i\\phi^\\beta_i\\phi^\\Lambda_i(t)` and ``V`` (p, p)
     :math:`\\sum_i\\phi^\\beta_i\\phi^{\\beta\\prime}_i` (equal to the fit's sandwich
     variance), where :math:`\\phi^\\Lambda_i` includes :math:`\\psi^\\Lambda_i` if ``psi``.
     """
-    S0 = kern[3]
-    R, *_ = sandwich_terms(D, beta, kern=kern, psi=psi)
-    phib = R @ info_inv  # (n, p) influence of beta (a new array: R is D's work buffer)
+    if R is None:
+        R = sandwich_terms(D, beta, psi=psi)[0]
+    phib = R @ info_inv  # (n, p) influence of beta
     V = phib.T @ phib
     e = np.exp(D.X @ beta)
     aa = np.empty(kappa.size)
@@ -338,7 +337,7 @@ def predict(fg, profiles: Any, times: Any, *, level: float | None = None,
         raise InputError("times must be finite numbers", column="times")
     Z, values = profile_matrix(profiles, fg.names_, getattr(fg, "levels_", None))
     beta = fg.coef_
-    kern, lam, A, H = baseline_terms(D, beta)
+    S0, lam, A, H = baseline_terms(D, beta)
     kappa = np.searchsorted(D.uft, t, side="right")  # failure times <= t
     zc = Z - D.xmean[None, : Z.shape[1]]
     r = np.exp(zc @ beta)  # (m,)
@@ -361,7 +360,8 @@ def predict(fg, profiles: Any, times: Any, *, level: float | None = None,
         if info_inv is None:
             var0 = np.full((t.size, Z.shape[0]), np.nan)
         else:
-            aa, C, V = influence_cross(D, beta, kern, info_inv, kappa, psi)
+            aa, C, V = influence_cross(D, beta, S0, info_inv, kappa, psi,
+                                       R=getattr(fg, "_resid", None))
             var0 = (aa[:, None] + 2 * np.einsum("tmp,pt->tm", h, C)
                     + np.einsum("tmp,pq,tmq->tm", h, V, h))
         notes.append(

@@ -205,9 +205,18 @@ def fast_kernel(D: FGData, beta: np.ndarray):
         ll = beta @ D.xe_sum - np.dot(D.dk, np.log(S0))
         score = D.xe_sum - D.dk @ xbar
         c = _risk_coef(D, D.dk / S0)
-        np.multiply(D.X, (e * c)[:, None], out=D.buf)
-        info = D.buf.T @ D.X - (xbar * D.dk[:, None]).T @ xbar
+        buf = _work_buffer(D)
+        np.multiply(D.X, (e * c)[:, None], out=buf)
+        info = buf.T @ D.X - (xbar * D.dk[:, None]).T @ xbar
     return float(ll), score, info, S0, xbar
+
+
+def _work_buffer(D: FGData) -> np.ndarray:
+    """The (n, p) work buffer, allocated again if a caller has taken it (``D.buf = None``,
+    as :class:`~drivervte.survival.finegray.FineGray` does to keep the residuals)."""
+    if D.buf is None:
+        D.buf = np.empty_like(D.X)
+    return D.buf
 
 
 def _risk_coef(D: FGData, a: np.ndarray) -> np.ndarray:
@@ -243,7 +252,7 @@ def sandwich_terms(D: FGData, beta: np.ndarray, kern=None, psi: bool = True):
     e = np.exp(D.X @ beta)
     a = D.dk / S0
     c = _risk_coef(D, a)
-    R = D.buf
+    R = _work_buffer(D)
     axbar = a[:, None] * xbar  # (d, p)
     Btab = np.vstack((np.zeros((1, p)), np.cumsum(axbar, axis=0)))
     np.multiply(D.X, c[:, None], out=R)
