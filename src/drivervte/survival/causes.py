@@ -74,9 +74,7 @@ def normalize_causes(
         else:
             ok = ok and np.isfinite(f) and f.is_integer() and f >= 0
         if not ok:
-            raise InputError(
-                f"cause codes must be non-negative integers; got {v!r}", column=column
-            )
+            raise InputError(f"cause codes must be non-negative integers; got '{v}'", column=column)
         out.add(int(f))
     declared = sorted(out)
     if int(cencode) in out:
@@ -85,7 +83,7 @@ def normalize_causes(
         )
     if cause is not None and cause not in out:
         raise InputError(
-            f"cause {cause!r} is not one of the declared causes {declared}; "
+            f"cause {cause} is not one of the declared causes {declared}; "
             f"add it to {column} or choose another {cause_column}",
             column=cause_column,
         )
