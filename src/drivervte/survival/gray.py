@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.special import chdtrc
 
 from drivervte.errors import InputError
 from drivervte.results import Result, fmt_p, format_table
@@ -228,6 +227,8 @@ def gray_sorted(
         warning = f"no events of cause {label(cause)}"
     if _full_rank(V):
         stat = float(score @ np.linalg.solve(V, score))
+        from scipy.special import chdtrc  # lazy: scipy.special costs ~0.2 s of start-up
+
         p = float(chdtrc(ng - 1, stat))
     else:
         stat = p = float("nan")

@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtri
 
 from drivervte.errors import InputError
 from drivervte.results import Result, format_table
@@ -91,6 +90,8 @@ def z_value(level: float) -> float:
     """Two-sided normal quantile for a confidence level in (0, 1)."""
     if not 0 < level < 1:
         raise InputError("level must be between 0 and 1 (e.g. 0.95)", column="level")
+    from scipy.special import ndtri  # lazy: scipy.special costs ~0.2 s of CLI start-up
+
     return float(ndtri(1 - (1 - level) / 2))
 
 
