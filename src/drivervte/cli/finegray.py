@@ -2,8 +2,9 @@
 
 ``drivervte finegray FILE --time COL --status COL --cause K --covariates a,b,c
 [--cencode 0] [--cengroup COL] [--entry COL] [--reference col=level,...]
-[--missing error|exclude] [--level 0.95] [--variance sandwich|model] [--causes 1,2] [--json]
-[--table NAME]``
+[--missing error|exclude] [--level 0.95] [--variance sandwich|model] [--causes 1,2]
+[--times 6,12,24 --profile egfr=1,age=65 [--profile ...] [--predict-method influence|survfit]]
+[--json] [--table NAME]``
 
 FILE is CSV, Parquet or DuckDB (``--table``), read by
 :func:`drivervte.survival.cohort.read_table` and validated by
@@ -11,6 +12,17 @@ FILE is CSV, Parquet or DuckDB (``--table``), read by
 ``--json`` prints :meth:`FineGrayResult.to_dict` (keys ``n, events, coef, se, hr,
 ci_lower, ci_upper, pvalue, loglik, loglik_null, converged, iterations, se_model,
 excluded, warnings``). Bad input exits with code 2.
+
+Predicted cumulative incidence: ``--times`` with one ``--profile`` per covariate profile
+(``col=value`` pairs for every covariate of the model; a categorical covariate by its level,
+``stage=IVB``, or by its dummies ``stage[T.IVB]=1``) adds
+:meth:`~drivervte.survival.finegray.FineGray.predict` at those times, with SEs and CIs at
+``--level``: the JSON gets a ``prediction`` key holding
+:meth:`~drivervte.survival.finegray_predict.CIFPrediction.to_dict` (``cause, times, level,
+method, profiles: [{values, cif, se, ci_lower, ci_upper, cumhaz, se_cumhaz}], notes``);
+without ``--profile`` there is no ``prediction`` key. ``--predict-method influence`` (default)
+includes the estimated censoring weights; ``survfit`` is R ``survfit.coxph`` on
+``survival::finegray`` data.
 
 Status codes: ``--cencode`` is censoring, ``--cause`` the event; by default every other code
 is a competing cause (as ``crr``). ``--causes 1,2`` declares the causes: any other code is
@@ -46,10 +58,13 @@ from drivervte.cli._common import (
     out_console,
     parse_causes,
     parse_covariates,
+    parse_floats,
+    parse_list,
     parse_reference,
     print_json,
 )
 from drivervte.cli._warnings import capture_warnings, report_warnings
+from drivervte.errors import InputError
 
 
 @handles_input_errors
@@ -76,18 +91,37 @@ def finegray_cmd(
     as_json: JsonOpt = False,
     table: TableOpt = None,
     causes: CausesOpt = None,
+    times: Annotated[
+        str | None,
+        typer.Option("--times", help="Predict the cumulative incidence at these times "
+                     "(with --profile), e.g. 6,12,24."),
+    ] = None,
+    profile: Annotated[
+        list[str] | None,
+        typer.Option("--profile", help="A covariate profile to predict for, col=value,... "
+                     "(every covariate; repeat the option for more profiles)."),
+    ] = None,
+    predict_method: Annotated[
+        str,
+        typer.Option("--predict-method", help="'influence' (default; includes the estimated "
+                     "censoring weights) or 'survfit' (R survfit.coxph on finegray data)."),
+    ] = "influence",
 ) -> None:
     """Fine-Gray regression for one cause (cmprsk::crr), linear in the number of rows."""
     check_missing(missing)
     level = level_fraction(level)
     covs = parse_covariates(covariates)
     declared = parse_causes(causes, cause=cause, cencode=cencode)
+    pred_times, profiles = _prediction_options(times, profile, predict_method)
     from drivervte.survival.cohort import read_table
     from drivervte.survival.finegray import FineGray
 
     fg = FineGray(cause=cause, cencode=cencode, variance=variance, level=level)
     with capture_warnings() as caught:
-        df = read_table(file, table=table)
+        ref = parse_reference(reference) or None
+        # only the columns the model uses: a wide CSV is parsed in those columns only
+        used = [time, status, *covs, *(c for c in (cengroup, entry) if c), *(ref or {})]
+        df = read_table(file, table=table, columns=used)
         fg.fit(
             df,
             time=time,
@@ -95,7 +129,7 @@ def finegray_cmd(
             covariates=covs,
             cengroup=cengroup,
             entry=entry,
-            reference=parse_reference(reference) or None,
+            reference=ref,
             missing=missing,
             causes=declared,
         )
@@ -103,13 +137,53 @@ def finegray_cmd(
     # FineGray warns "FineGray: a; b" for reasons a, b that the result already carries
     joined = "; ".join(res.warnings)
     caught = [w for w in caught if str(w.message).removeprefix("FineGray: ") not in joined]
+    pred = None
+    if profiles:
+        if not res.converged:
+            raise InputError("the model did not converge: no predictions (see the warnings)",
+                             column="--profile")
+        pred = fg.predict(profiles, pred_times, level=level, method=predict_method)
     if as_json:
         out = res.to_dict()
         out["warnings"] += report_warnings(caught, res.warnings, echo_carried=True)
+        if pred is not None:
+            out["prediction"] = pred.to_dict()
         print_json(out)
     else:
         out_console.print(res.summary(), markup=False, highlight=False)
+        if pred is not None:
+            out_console.print("\n" + pred.summary(), markup=False, highlight=False)
         report_warnings(caught, res.warnings, echo_carried=False)
+
+
+def _prediction_options(times: str | None, profile: list[str] | None, method: str):
+    """``--times``/``--profile``/``--predict-method`` -> (times, [{col: value}]) or (None, [])."""
+    if method not in ("influence", "survfit"):
+        raise InputError("must be 'influence' or 'survfit'", column="--predict-method")
+    tq = parse_floats(times, option="--times")
+    if not profile:
+        if tq:
+            raise InputError("--times predicts for covariate profiles: give at least one "
+                             "--profile col=value,...", column="--profile")
+        return None, []
+    if not tq:
+        raise InputError("--profile needs --times (the times to predict at, e.g. 6,12,24)",
+                         column="--times")
+    profiles = []
+    for text in profile:
+        prof: dict[str, float | str] = {}
+        for item in parse_list(text, option="--profile"):
+            col, sep, value = item.partition("=")
+            if not sep or not col.strip() or not value.strip():
+                raise InputError(f"'{item}' is not col=value (profiles are col=value,...)",
+                                 column="--profile")
+            value = value.strip()
+            try:
+                prof[col.strip()] = float(value)
+            except ValueError:
+                prof[col.strip()] = value  # a level of a categorical covariate
+        profiles.append(prof)
+    return tq, profiles
 
 
 def register(app: typer.Typer) -> None:

@@ -27,6 +27,8 @@ Dates instead of times: :func:`prepare_cohort_from_dates`.
 
 from __future__ import annotations
 
+import csv
+import gzip
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +39,14 @@ import pandas as pd
 
 from drivervte.errors import InputError
 from drivervte.results import Result, format_table
-from drivervte.survival.design import _to_numeric, design_matrix, missing_mask
+from drivervte.survival.design import (
+    _factor,
+    _is_text,
+    _to_numeric,
+    design_matrix,
+    missing_mask,
+    positional,
+)
 from drivervte.survival.kaplan_meier import as_labels
 
 __all__ = ["DAYS_PER_UNIT", "Cohort", "prepare_cohort", "prepare_cohort_from_dates", "read_table"]
@@ -65,24 +74,105 @@ def sniff_separator(path: Path, default: str) -> str:
     return default
 
 
-def _read_csv(path: Path, sep: str) -> pd.DataFrame:
+def _header_names(path: Path, sep: str) -> list[str] | None:
+    """The names in a delimited file's header line (``csv`` rules: quotes, separator), or
+    None when it cannot be read."""
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    try:
+        with opener(path, "rt", encoding="utf-8-sig", errors="replace", newline="") as fh:
+            return next(csv.reader(fh, delimiter=sep), None)
+    except (OSError, EOFError, csv.Error):
+        return None
+
+
+def _subset(names: Sequence[str] | None, columns: Sequence[str] | None) -> list[str] | None:
+    """The table's columns among ``columns``, in table order, if *every* one of ``columns``
+    is there and the names are unique; else None (read everything: a missing column is then
+    reported by :func:`prepare_cohort`, which lists the table's columns)."""
+    if columns is None or names is None:
+        return None
+    names = [str(c) for c in names]
+    wanted = set(columns)
+    if len(set(names)) != len(names) or not wanted <= set(names):
+        return None
+    return [c for c in names if c in wanted]
+
+
+def _release_arrow_pool() -> None:
+    """Hand back to the OS the pages Arrow's allocator (mimalloc or jemalloc) keeps after a
+    read: the intermediate Arrow table of a million-row CSV leaves ~250 MB of them resident,
+    on top of which the fit would then allocate."""
+    try:
+        import pyarrow as pa
+
+        pa.default_memory_pool().release_unused()
+    except Exception:  # pragma: no cover - pyarrow missing or without this call
+        pass
+
+
+def _read_csv_all(path: Path, sep: str, usecols: list[str] | None) -> pd.DataFrame:
+    if sep == ";":
+        # Semicolon files usually write decimal commas ("1,5"): read them as numbers.
+        return pd.read_csv(path, sep=sep, decimal=",", usecols=usecols)
+    try:
+        df = pd.read_csv(path, sep=sep, engine="pyarrow", usecols=usecols)
+    except Exception:  # any pyarrow parse failure: let the C engine decide
+        _release_arrow_pool()
+        return pd.read_csv(path, sep=sep, usecols=usecols)
+    _release_arrow_pool()
+    return df
+
+
+def _read_csv(path: Path, sep: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
     """pandas' multithreaded pyarrow CSV engine (registry-sized files), else the C engine.
 
     The separator is sniffed from the header (:func:`sniff_separator`). The C engine is the
     fallback for what the pyarrow engine cannot parse (ragged rows, mixed types it refuses);
-    both give the same frame on well-formed files.
+    both give the same frame on well-formed files. With ``columns`` (see
+    :func:`read_table`) only those columns are parsed; types are inferred per column, so
+    they come out as in a full read. If that read fails for any reason, the whole file is
+    read as without ``columns`` (and fails, if it does, with the same error).
     """
     sep = sniff_separator(path, sep)
-    if sep == ";":
-        # Semicolon files usually write decimal commas ("1,5"): read them as numbers.
-        return pd.read_csv(path, sep=sep, decimal=",")
-    try:
-        return pd.read_csv(path, sep=sep, engine="pyarrow")
-    except Exception:  # any pyarrow parse failure: let the C engine decide
-        return pd.read_csv(path, sep=sep)
+    usecols = _subset(_header_names(path, sep), columns) if columns is not None else None
+    if usecols is not None:
+        try:
+            return _read_csv_all(path, sep, usecols)
+        except Exception:  # e.g. a header the parser reads differently: read it all
+            pass
+    return _read_csv_all(path, sep, None)
 
 
-def read_table(source: Any, *, table: str | None = None) -> pd.DataFrame:
+def _read_duckdb(path: Path, table: str, columns: Sequence[str] | None) -> pd.DataFrame:
+    import duckdb
+
+    def quote(name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
+
+    with duckdb.connect(str(path), read_only=True) as con:
+        select = "*"
+        if columns is not None:
+            names = [d[0] for d in con.execute(f"SELECT * FROM {quote(table)} LIMIT 0").description]
+            usecols = _subset(names, columns)
+            if usecols is not None:
+                select = ", ".join(quote(c) for c in usecols)
+        return con.execute(f"SELECT {select} FROM {quote(table)}").df()
+
+
+def _read_parquet(path: Path, columns: Sequence[str] | None) -> pd.DataFrame:
+    usecols = None
+    if columns is not None:
+        import pyarrow.parquet as pq
+
+        usecols = _subset(pq.read_schema(path).names, columns)
+    df = pd.read_parquet(path, columns=usecols)
+    _release_arrow_pool()
+    return df
+
+
+def read_table(
+    source: Any, *, table: str | None = None, columns: Sequence[str] | None = None
+) -> pd.DataFrame:
     """Read a cohort table into a pandas DataFrame.
 
     Parameters
@@ -94,6 +184,12 @@ def read_table(source: Any, *, table: str | None = None) -> pd.DataFrame:
         (materialised).
     table:
         Table name inside a DuckDB database file.
+    columns:
+        For files: read only these columns (what the analysis uses). A wide CSV is then
+        parsed only in those columns, which saves most of the time and memory on
+        registry-sized files. If any of them is not in the file (or the header has
+        duplicate names), the whole table is read, so that :func:`prepare_cohort` reports
+        the missing column with the table's full list. Ignored for in-memory tables.
 
     Raises
     ------
@@ -122,19 +218,15 @@ def read_table(source: Any, *, table: str | None = None) -> pd.DataFrame:
     name = path.name.lower()
     try:
         if name.endswith((".csv", ".csv.gz", ".txt")):
-            return _read_csv(path, ",")
+            return _read_csv(path, ",", columns)
         if name.endswith((".tsv", ".tsv.gz")):
-            return _read_csv(path, "\t")
+            return _read_csv(path, "\t", columns)
         if name.endswith((".parquet", ".pq")):
-            return pd.read_parquet(path)
+            return _read_parquet(path, columns)
         if name.endswith((".duckdb", ".db")):
             if not table:
                 raise InputError(f"{path} is a DuckDB database: give table= (the table to read)")
-            import duckdb
-
-            with duckdb.connect(str(path), read_only=True) as con:
-                quoted = '"' + table.replace('"', '""') + '"'
-                return con.execute(f"SELECT * FROM {quoted}").df()
+            return _read_duckdb(path, table, columns)
     except InputError:
         raise
     except Exception as exc:
@@ -233,7 +325,7 @@ def _column(df: pd.DataFrame, col: str, role: str) -> pd.Series:
             f"no such column (given as {role}); the table has {list(map(str, df.columns))}",
             column=col,
         )
-    return df[col].reset_index(drop=True)
+    return positional(df[col])  # no copy when the table is indexed 0..n-1
 
 
 def _numeric(values: pd.Series, col: str, what: str) -> np.ndarray:
@@ -242,8 +334,9 @@ def _numeric(values: pd.Series, col: str, what: str) -> np.ndarray:
         raise InputError(f"{what} must be numeric, not boolean", column=col)
     if pd.api.types.is_numeric_dtype(values.dtype):
         return values.to_numpy(dtype=float, na_value=np.nan)
-    x, bad = _to_numeric(values)
-    bad &= ~missing_mask(values)
+    fac = _factor(values) if _is_text(values) else None  # factorise a text column once
+    x, bad = _to_numeric(values, fac)
+    bad &= ~missing_mask(values, fac)
     if bad.any():
         raise InputError(f"{what} must be numbers", column=col, rows=np.flatnonzero(bad))
     return x
@@ -361,7 +454,7 @@ def prepare_cohort(
                 rows=np.flatnonzero(bad),
             )
     else:
-        present = np.unique(s[ok])
+        present = np.sort(pd.unique(s[ok]))  # hash, then sort the few codes
         cause_list = [int(v) for v in present[present > 0]]
 
     # 3. entry times
@@ -391,13 +484,16 @@ def prepare_cohort(
             column=status,
         )
 
-    sub = df.iloc[kept]
+    all_kept = kept.size == n_input  # the usual case: no copy of the table or its columns
+    sub = df if all_kept else df.iloc[kept]
     X, names = design_matrix(sub, covariates, reference, categorical=categorical, rows=kept)
     strata_codes = strata_labels = group_codes = group_labels = None
     if strata is not None:
-        strata_codes, strata_labels = _codes(series[strata].iloc[kept])
+        strata_codes, strata_labels = _codes(
+            series[strata] if all_kept else series[strata].iloc[kept]
+        )
     if group is not None:
-        group_codes, group_labels = _codes(series[group].iloc[kept])
+        group_codes, group_labels = _codes(series[group] if all_kept else series[group].iloc[kept])
 
     excluded = [{"row": r, "reason": reasons[r]} for r in sorted(reasons)]
     return Cohort(

@@ -59,18 +59,33 @@ def _is_text(values: pd.Series) -> bool:
     return values.dtype == object or pd.api.types.is_string_dtype(values.dtype)
 
 
-def _factor(values: pd.Series) -> tuple[np.ndarray, list[Any]]:
+def positional(values: pd.Series) -> pd.Series:
+    """``values`` indexed 0..n-1: the Series itself when it already is (no copy of a
+    million-row column), else ``values.reset_index(drop=True)``."""
+    idx = values.index
+    if isinstance(idx, pd.RangeIndex) and idx.start == 0 and idx.step == 1:
+        return values
+    return values.reset_index(drop=True)
+
+
+Factor = tuple[np.ndarray, list[Any]]
+
+
+def _factor(values: pd.Series, fac: Factor | None = None) -> Factor:
     """Codes (-1 for missing) and distinct values: text columns are classified per distinct
-    value, not per row, so a million-row column costs one hash pass."""
+    value, not per row, so a million-row column costs one hash pass. ``fac`` (this
+    column's factorisation, computed before) is returned as is: callers factorise once."""
+    if fac is not None:
+        return fac
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     return np.asarray(codes), list(uniques)
 
 
-def missing_mask(values: pd.Series) -> np.ndarray:
+def missing_mask(values: pd.Series, fac: Factor | None = None) -> np.ndarray:
     """Boolean mask of missing entries: NaN/None/NA and empty or blank strings."""
     mask = np.array(values.isna(), dtype=bool)  # a writable copy (pandas 3 views are read-only)
     if _is_text(values):
-        codes, uniq = _factor(values)
+        codes, uniq = _factor(values, fac)
         blank = [i for i, u in enumerate(uniq) if isinstance(u, str) and not u.strip()]
         if blank:
             mask |= np.isin(codes, blank)
@@ -82,12 +97,12 @@ def _positions(mask: np.ndarray, rows: np.ndarray | None) -> list[int]:
     return (rows[idx] if rows is not None else idx).tolist()
 
 
-def _to_numeric(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def _to_numeric(values: pd.Series, fac: Factor | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Parse to float; returns (values, mask of entries that failed to parse)."""
     if not _is_text(values) and not isinstance(values.dtype, pd.CategoricalDtype):
         out = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         return out, np.isnan(out)
-    codes, uniq = _factor(values)
+    codes, uniq = _factor(values, fac)
     stripped = [u.strip() if isinstance(u, str) else u for u in uniq]
     parsed = pd.to_numeric(pd.Series(stripped, dtype=object), errors="coerce")
     table = np.append(parsed.to_numpy(dtype=float, na_value=np.nan), np.nan)
@@ -95,20 +110,20 @@ def _to_numeric(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return out, np.isnan(out)
 
 
-def _is_bool_series(values: pd.Series) -> bool:
+def _is_bool_series(values: pd.Series, fac: Factor | None = None) -> bool:
     if pd.api.types.is_bool_dtype(values.dtype):
         return True
     if values.dtype == object:
-        _, uniq = _factor(values)
+        _, uniq = _factor(values, fac)
         return all(isinstance(v, (bool, np.bool_)) for v in uniq)
     return False
 
 
-def _flag_codes(values: pd.Series) -> np.ndarray | None:
-    """1/0 codes if every value is a recognised flag word, else None."""
+def _flag_codes(values: pd.Series, fac: Factor | None = None) -> np.ndarray | None:
+    """1/0 codes (float) if every value is a recognised flag word, else None."""
     if not _is_text(values):
         return None
-    codes, uniq = _factor(values)
+    codes, uniq = _factor(values, fac)
     if (codes < 0).any() or not all(isinstance(u, str) for u in uniq):
         return None
     folded = [u.strip().casefold() for u in uniq]
@@ -117,25 +132,42 @@ def _flag_codes(values: pd.Series) -> np.ndarray | None:
     return np.array([f in FLAG_POSITIVE for f in folded], dtype=float)[codes]
 
 
-def _levels(values: pd.Series) -> list[Any]:
+def _levels(values: pd.Series, fac: Factor | None = None) -> list[Any]:
     """Observed levels: declared order for a Categorical, sorted order otherwise."""
     if isinstance(values.dtype, pd.CategoricalDtype):
         present = set(values.dropna().unique().tolist())
         return [c for c in values.cat.categories.tolist() if c in present]
-    _, uniq = _factor(values)
+    _, uniq = _factor(values, fac)
     try:
         return sorted(uniq)
     except TypeError:  # mixed types: sort by text
         return sorted(uniq, key=str)
 
 
+class _Dummies:
+    """Treatment dummies of one categorical column, written into ``X`` only at the end:
+    column ``j`` of the block is ``level_idx == emit[j]``."""
+
+    def __init__(self, level_idx: np.ndarray, emit: list[int]) -> None:
+        self.level_idx = level_idx
+        self.emit = emit
+
+    @property
+    def width(self) -> int:
+        return len(self.emit)
+
+    def write(self, out: np.ndarray) -> None:
+        for j, i in enumerate(self.emit):
+            np.equal(self.level_idx, i, out=out[:, j], casting="unsafe")
+
+
 def _categorical(
     col: str,
     values: pd.Series,
     ref: Any,
-    rows: np.ndarray | None,
-) -> tuple[np.ndarray, list[str]]:
-    levels = _levels(values)
+    fac: Factor | None = None,
+) -> tuple[_Dummies, list[str]]:
+    levels = _levels(values, fac)
     if len(levels) < 2:
         raise InputError(
             f"categorical covariate has a single level ({levels[0]!r}) in the rows used; "
@@ -153,19 +185,22 @@ def _categorical(
                 column=col,
             )
         ref_level = matches[0]
-    codes, uniq = _factor(values)
+    codes, uniq = _factor(values, fac)
     position = {lv: i for i, lv in enumerate(levels)}
-    level_of_code = np.array([position[u] for u in uniq], dtype=np.int64)
+    level_of_code = np.array([position[u] for u in uniq], dtype=np.intp)
     level_idx = level_of_code[codes]
     ref_idx = position[ref_level]
-    cols = []
-    names = []
-    for i, lv in enumerate(levels):
-        if i == ref_idx:
-            continue
-        cols.append((level_idx == i).astype(float))
-        names.append(f"{col}[T.{lv}]")
-    return np.column_stack(cols), names
+    emit = [i for i in range(len(levels)) if i != ref_idx]
+    return _Dummies(level_idx, emit), [f"{col}[T.{levels[i]}]" for i in emit]
+
+
+def _plain_numeric(values: pd.Series) -> np.ndarray | None:
+    """The column's own NumPy array (no copy) for plain bool/int/float dtypes, else None.
+    It is cast to float only when written into the design matrix."""
+    dt = values.dtype
+    if isinstance(dt, np.dtype) and dt.kind in "biuf":
+        return values.to_numpy(copy=False)
+    return None
 
 
 def _one_column(
@@ -175,18 +210,21 @@ def _one_column(
     ref: Any,
     categorical: bool,
     rows: np.ndarray | None,
-) -> tuple[np.ndarray, list[str]]:
+    fac: Factor | None = None,
+) -> tuple[np.ndarray | _Dummies, list[str]]:
+    """One covariate: a 1-D numeric array (bool, int or float; cast to float when written
+    into ``X``) named ``col``, or the dummies of a categorical column."""
     if categorical or isinstance(values.dtype, pd.CategoricalDtype):
-        return _categorical(col, values, ref, rows)
+        return _categorical(col, values, ref, fac)
     x: np.ndarray | None = None
-    if _is_bool_series(values):
-        x = values.to_numpy(dtype=float)
-    elif pd.api.types.is_numeric_dtype(values.dtype):
-        x = values.to_numpy(dtype=float)
-    else:
-        x = _flag_codes(values)
+    if _is_bool_series(values, fac) or pd.api.types.is_numeric_dtype(values.dtype):
+        x = _plain_numeric(values)
         if x is None:
-            parsed, bad = _to_numeric(values)
+            x = values.to_numpy(dtype=float)
+    else:
+        x = _flag_codes(values, fac)
+        if x is None:
+            parsed, bad = _to_numeric(values, fac)
             if not bad.any():
                 x = parsed
             elif bad.mean() <= 0.5:
@@ -197,21 +235,22 @@ def _one_column(
                     rows=_positions(bad, rows),
                 )
             else:
-                return _categorical(col, values, ref, rows)
+                return _categorical(col, values, ref, fac)
     if ref is not None:
         raise InputError(
             f"a reference level ({ref!r}) was given but the column is numeric, boolean or a "
             f"yes/no flag; add '{col}' to categorical= to code it with dummies",
             column=col,
         )
-    bad = ~np.isfinite(x)
-    if bad.any():
-        raise InputError(
-            "covariate values must be finite (found infinite values)",
-            column=col,
-            rows=_positions(bad, rows),
-        )
-    return x.reshape(-1, 1), [col]
+    if x.dtype.kind == "f":
+        bad = ~np.isfinite(x)
+        if bad.any():
+            raise InputError(
+                "covariate values must be finite (found infinite values)",
+                column=col,
+                rows=_positions(bad, rows),
+            )
+    return x, [col]
 
 
 def design_matrix(
@@ -278,11 +317,15 @@ def design_matrix(
     n = len(df)
     if rows is not None and len(rows) != n:
         raise ValueError("rows must have one entry per row of df")
-    blocks: list[np.ndarray] = []
+    # Pass 1, column by column (errors in covariate order): classify and validate, keeping
+    # each column's own array (no float copy) or its dummy codes. Pass 2: one C-order
+    # float64 allocation, filled column by column.
+    blocks: list[np.ndarray | _Dummies] = []
     names: list[str] = []
     for col in covariates:
-        values = df[col].reset_index(drop=True)
-        miss = missing_mask(values)
+        values = positional(df[col])
+        fac = _factor(values) if _is_text(values) else None  # once per text column
+        miss = missing_mask(values, fac)
         if miss.any():
             raise InputError(
                 "missing values; fill them or use missing='exclude' (complete-case analysis)",
@@ -290,15 +333,28 @@ def design_matrix(
                 rows=_positions(miss, rows),
             )
         block, block_names = _one_column(
-            col, values, ref=reference.get(col), categorical=col in categorical, rows=rows
+            col,
+            values,
+            ref=reference.get(col),
+            categorical=col in categorical,
+            rows=rows,
+            fac=fac,
         )
-        if block.shape[1] == 1 and n > 0 and np.ptp(block[:, 0]) == 0:
+        if isinstance(block, np.ndarray) and n > 0 and block.min() == block.max():
             raise InputError(
-                f"constant covariate (every used row is {block[0, 0]:g}); it carries no "
+                f"constant covariate (every used row is {float(block[0]):g}); it carries no "
                 "information: drop it from the covariates",
                 column=col,
             )
         blocks.append(block)
         names.extend(block_names)
-    X = np.column_stack(blocks) if blocks else np.empty((n, 0), dtype=float)
-    return np.ascontiguousarray(X, dtype=float), names
+    X = np.empty((n, len(names)), dtype=float)
+    j = 0
+    for block in blocks:
+        if isinstance(block, _Dummies):
+            block.write(X[:, j : j + block.width])
+            j += block.width
+        else:
+            X[:, j] = block
+            j += 1
+    return X, names
