@@ -210,3 +210,95 @@ def test_dates_errors(change, column, rows):
         prepare_cohort_from_dates(df, start="dx", event_date="vte", death_date="death",
                                   last_followup="last")  # fmt: skip
     assert exc.value.column == column and exc.value.rows == rows
+
+
+# --- reading only the columns used (read_table(columns=)) and no-copy preparation ---------
+
+
+def _wide() -> pd.DataFrame:
+    """A table with more columns than the analysis uses (text with commas and quotes)."""
+    return pd.DataFrame(
+        {
+            "id": [f"p{i}" for i in range(6)],
+            "t": [5.0, 3.0, 0.0, 7.5, 2.0, 9.0],
+            "note": ['a, "b"', "", "x", "y,z", "w", "v"],
+            "s": [1, 0, 2, 1, 0, 2],
+            "age": [61, 70, 58, 45, 66, 72],
+            "sex": ["M", "F", "F", "M", "M", "F"],
+        }
+    )
+
+
+@pytest.mark.parametrize("name", ["w.csv", "w.csv.gz", "w.tsv", "w.parquet", "w.duckdb"])
+def test_read_table_columns_reads_only_those(tmp_path, name):
+    wide, path = _wide(), tmp_path / name
+    if name.endswith(".parquet"):
+        wide.to_parquet(path)
+    elif name.endswith(".duckdb"):
+        import duckdb
+
+        with duckdb.connect(str(path)) as con:
+            con.register("src", wide)
+            con.execute("CREATE TABLE cohort AS SELECT * FROM src")
+    else:
+        wide.to_csv(path, index=False, sep="\t" if name.endswith(".tsv") else ",")
+    table = "cohort" if name.endswith(".duckdb") else None
+    full = read_table(path, table=table)
+    got = read_table(path, table=table, columns=["s", "sex", "t"])
+    assert list(got.columns) == ["t", "s", "sex"]  # table order, nothing else
+    pd.testing.assert_frame_equal(got.reset_index(drop=True),
+                                  full[["t", "s", "sex"]].reset_index(drop=True))  # fmt: skip
+
+
+def test_read_table_columns_absent_reads_everything(tmp_path):
+    path = tmp_path / "w.csv"
+    _wide().to_csv(path, index=False)
+    got = read_table(path, columns=["t", "s", "kras"])
+    assert list(got.columns) == list(_wide().columns)
+    with pytest.raises(InputError) as exc:  # the error lists the table's columns
+        prepare_cohort(got, time="t", status="s", covariates=["kras"])
+    assert exc.value.column == "kras" and "'note'" in str(exc.value)
+
+
+def test_read_table_columns_duplicate_header_reads_everything(tmp_path):
+    path = tmp_path / "dup.csv"
+    path.write_text("t,s,t\n1,1,2\n2,0,3\n")
+    assert list(read_table(path, columns=["t", "s"]).columns) == list(read_table(path).columns)
+
+
+def test_read_table_columns_ragged_rows_as_without(tmp_path):
+    long_row = tmp_path / "long.csv"
+    long_row.write_text("a,b,c\n1,2,3\n4,5,6,7\n8,9,10\n")
+    for cols in (None, ["a", "b"]):  # a row with too many fields is refused either way
+        with pytest.raises(InputError, match="cannot read"):
+            read_table(long_row, columns=cols)
+    short_row = tmp_path / "short.csv"
+    short_row.write_text("a,b,c\n1,2,3\n4,5\n8,9,10\n")
+    pd.testing.assert_frame_equal(read_table(short_row, columns=["a", "b"]),
+                                  read_table(short_row))  # fmt: skip
+
+
+def test_prepare_any_index_no_aliasing(df):
+    shuffled = df.set_axis([10, 3, 99, 4, 0, 7])
+    before = shuffled.copy()
+    a = prepare_cohort(shuffled, time="t", status="s", covariates=["alk", "stage", "age"],
+                       group="site", strata="alk")  # fmt: skip
+    b = prepare_cohort(df, time="t", status="s", covariates=["alk", "stage", "age"],
+                       group="site", strata="alk")  # fmt: skip
+    for f in ("time", "status", "X", "rows", "group", "strata"):
+        np.testing.assert_array_equal(getattr(a, f), getattr(b, f))
+    assert a.X.dtype == np.float64 and a.X.flags.c_contiguous
+    # the cohort owns its arrays: writing to them leaves the caller's table unchanged
+    a.time[:] = -1.0
+    a.X[:] = -1.0
+    pd.testing.assert_frame_equal(shuffled, before)
+
+
+def test_prepare_excluded_rows_same_as_subset(df):
+    gaps = df.copy()
+    gaps.loc[[1, 4], "age"] = np.nan
+    c = prepare_cohort(gaps, time="t", status="s", covariates=["alk", "age"], missing="exclude")
+    ref = prepare_cohort(df.drop(index=[1, 4]), time="t", status="s", covariates=["alk", "age"])
+    assert c.rows.tolist() == [0, 2, 3, 5] and [e["row"] for e in c.excluded] == [1, 4]
+    np.testing.assert_array_equal(c.X, ref.X)
+    np.testing.assert_array_equal(c.time, ref.time)

@@ -101,3 +101,45 @@ def test_dummies_are_treatment_coding(levels):
     ref = np.array([v == uniq[0] for v in levels])
     assert np.all(X[ref] == 0)  # reference rows are all zero
     assert np.all(X[~ref].sum(axis=1) == 1)  # every other row has exactly one 1
+
+
+def test_one_c_order_float_matrix_not_aliasing_the_table():
+    df = pd.DataFrame({"f": [1.5, 2.5, 0.5], "i": [1, 2, 3], "b": [True, False, True],
+                       "g": ["x", "y", "z"]})  # fmt: skip
+    before = df.copy()
+    X, names = design_matrix(df, ["f", "i", "b", "g"])
+    assert names == ["f", "i", "b", "g[T.y]", "g[T.z]"]
+    assert X.dtype == np.float64 and X.flags.c_contiguous and X.flags.owndata
+    np.testing.assert_array_equal(X, [[1.5, 1, 1, 0, 0], [2.5, 2, 0, 1, 0], [0.5, 3, 1, 0, 1]])
+    X[:] = 0
+    pd.testing.assert_frame_equal(df, before)
+
+
+_ROW = st.tuples(
+    st.floats(-1e6, 1e6, allow_nan=False),
+    st.integers(-5, 5),
+    st.booleans(),
+    st.sampled_from(["yes", "no", " Y "]),
+    st.sampled_from(["IIIB", "IVA", "IVB"]),
+    st.sampled_from(["1.5", "2", " 3 "]),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_ROW, min_size=2, max_size=25), st.randoms(use_true_random=False))
+def test_rows_permute_with_the_table(rows, rnd):
+    """Row i of X codes row i of the table, whatever the index and the row order: X of a
+    shuffled table (non-default index) is X with its rows shuffled."""
+    df = pd.DataFrame(rows, columns=["f", "i", "b", "flag", "stage", "txt"])
+    perm = list(range(len(df)))
+    rnd.shuffle(perm)
+    cols = list(df.columns)
+    try:
+        X, names = design_matrix(df, cols)
+    except InputError:  # a constant column or single level: the shuffle must agree
+        with pytest.raises(InputError):
+            design_matrix(df.iloc[perm], cols)
+        return
+    X2, names2 = design_matrix(df.iloc[perm], cols)  # index is then perm, not 0..n-1
+    assert names2 == names
+    np.testing.assert_array_equal(X2, X[perm])

@@ -110,37 +110,39 @@ def _release_arrow_pool() -> None:
         pass
 
 
-def _read_csv_all(path: Path, sep: str, usecols: list[str] | None) -> pd.DataFrame:
-    if sep == ";":
-        # Semicolon files usually write decimal commas ("1,5"): read them as numbers.
-        return pd.read_csv(path, sep=sep, decimal=",", usecols=usecols)
-    try:
-        df = pd.read_csv(path, sep=sep, engine="pyarrow", usecols=usecols)
-    except Exception:  # any pyarrow parse failure: let the C engine decide
-        _release_arrow_pool()
-        return pd.read_csv(path, sep=sep, usecols=usecols)
-    _release_arrow_pool()
-    return df
-
-
 def _read_csv(path: Path, sep: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
     """pandas' multithreaded pyarrow CSV engine (registry-sized files), else the C engine.
 
     The separator is sniffed from the header (:func:`sniff_separator`). The C engine is the
     fallback for what the pyarrow engine cannot parse (ragged rows, mixed types it refuses);
     both give the same frame on well-formed files. With ``columns`` (see
-    :func:`read_table`) only those columns are parsed; types are inferred per column, so
-    they come out as in a full read. If that read fails for any reason, the whole file is
-    read as without ``columns`` (and fails, if it does, with the same error).
+    :func:`read_table`) the pyarrow engine parses only those columns (types are inferred
+    per column, so they come out as in a full read); it still refuses a row with too many
+    or too few fields. If that read fails for any reason, the whole file is read as without
+    ``columns``, and the outcome (the frame, the C engine's reading of a ragged file, or
+    the error) is exactly the one without ``columns``: the C engine is never given
+    ``usecols``, with which it would silently drop the extra fields of a ragged row.
     """
     sep = sniff_separator(path, sep)
+    if sep == ";":
+        # Semicolon files usually write decimal commas ("1,5"): read them as numbers.
+        return pd.read_csv(path, sep=sep, decimal=",")
     usecols = _subset(_header_names(path, sep), columns) if columns is not None else None
     if usecols is not None:
         try:
-            return _read_csv_all(path, sep, usecols)
-        except Exception:  # e.g. a header the parser reads differently: read it all
-            pass
-    return _read_csv_all(path, sep, None)
+            df = pd.read_csv(path, sep=sep, engine="pyarrow", usecols=usecols)
+        except Exception:  # ragged rows, a header read differently...: the full read decides
+            _release_arrow_pool()
+        else:
+            _release_arrow_pool()
+            return df
+    try:
+        df = pd.read_csv(path, sep=sep, engine="pyarrow")
+    except Exception:  # any pyarrow parse failure: let the C engine decide
+        _release_arrow_pool()
+        return pd.read_csv(path, sep=sep)
+    _release_arrow_pool()
+    return df
 
 
 def _read_duckdb(path: Path, table: str, columns: Sequence[str] | None) -> pd.DataFrame:
