@@ -143,3 +143,28 @@ def test_rows_permute_with_the_table(rows, rnd):
     X2, names2 = design_matrix(df.iloc[perm], cols)  # index is then perm, not 0..n-1
     assert names2 == names
     np.testing.assert_array_equal(X2, X[perm])
+
+
+def test_fill_in_slabs_across_boundaries():
+    """More rows than one fill slab (and not a multiple of it): every row is coded."""
+    from drivervte.survival.design import _FILL_ROWS
+
+    n = 2 * _FILL_ROWS + 123
+    rng = np.random.default_rng(3)
+    f, i = rng.normal(size=n), rng.integers(0, 9, n)
+    g = rng.choice(["a", "b", "c"], n)
+    X, names = design_matrix(pd.DataFrame({"f": f, "i": i, "g": g}), ["f", "i", "g"])
+    assert names == ["f", "i", "g[T.b]", "g[T.c]"]
+    np.testing.assert_array_equal(X, np.column_stack([f, i, g == "b", g == "c"]))
+
+
+def test_missing_mask_text_matches_isna():
+    import decimal
+
+    from drivervte.survival.design import missing_mask
+
+    vals = [None, np.nan, pd.NA, pd.NaT, decimal.Decimal("NaN"), "a", "", "  ", 1, "nan", "NA"]
+    s = pd.Series(vals, dtype=object)
+    blank = np.array([isinstance(v, str) and not v.strip() for v in vals])
+    np.testing.assert_array_equal(missing_mask(s), s.isna().to_numpy() | blank)
+    assert missing_mask(s).tolist() == [True] * 5 + [False, True, True, False, False, False]

@@ -40,10 +40,11 @@ import pandas as pd
 from drivervte.errors import InputError
 from drivervte.results import Result, format_table
 from drivervte.survival.design import (
+    Factor,
+    _design_matrix,
     _factor,
     _is_text,
     _to_numeric,
-    design_matrix,
     missing_mask,
     positional,
 )
@@ -330,13 +331,15 @@ def _column(df: pd.DataFrame, col: str, role: str) -> pd.Series:
     return positional(df[col])  # no copy when the table is indexed 0..n-1
 
 
-def _numeric(values: pd.Series, col: str, what: str) -> np.ndarray:
-    """Float array; non-numeric non-missing entries -> InputError naming rows."""
+def _numeric(values: pd.Series, col: str, what: str, fac: Factor | None = None) -> np.ndarray:
+    """Float array; non-numeric non-missing entries -> InputError naming rows. ``fac``: the
+    column's factorisation if it is text and already factorised."""
     if pd.api.types.is_bool_dtype(values.dtype):
         raise InputError(f"{what} must be numeric, not boolean", column=col)
     if pd.api.types.is_numeric_dtype(values.dtype):
         return values.to_numpy(dtype=float, na_value=np.nan)
-    fac = _factor(values) if _is_text(values) else None  # factorise a text column once
+    if fac is None and _is_text(values):
+        fac = _factor(values)  # factorise a text column once
     x, bad = _to_numeric(values, fac)
     bad &= ~missing_mask(values, fac)
     if bad.any():
@@ -391,9 +394,11 @@ def prepare_cohort(
         if c is not None:
             roles.setdefault(c, role)
     series = {c: _column(df, c, r) for c, r in roles.items()}
+    # text columns are factorised once, for every check and the design matrix
+    facs = {c: _factor(v) for c, v in series.items() if _is_text(v)}
 
     # 1. missing values, per column
-    miss_by_col = {c: missing_mask(s) for c, s in series.items()}
+    miss_by_col = {c: missing_mask(v, facs.get(c)) for c, v in series.items()}
     any_missing = np.zeros(n_input, dtype=bool)
     for c, m in miss_by_col.items():
         if m.any() and missing == "error":
@@ -410,7 +415,7 @@ def prepare_cohort(
         reasons[r] = "missing value in " + ", ".join(f"'{c}'" for c in cols)
 
     # 2. time and status (checked on non-missing rows)
-    t = _numeric(series[time], time, "follow-up times")
+    t = _numeric(series[time], time, "follow-up times", facs.get(time))
     ok = ~any_missing
     bad = ok & ~np.isfinite(t)
     if bad.any():
@@ -434,7 +439,7 @@ def prepare_cohort(
             reasons[r] = "follow-up time 0 (zero_time='exclude')"
         ok &= ~zero
 
-    s = _numeric(series[status], status, "status codes")
+    s = _numeric(series[status], status, "status codes", facs.get(status))
     bad = ok & ((s != np.round(s)) | (s < 0) | ~np.isfinite(s))
     if bad.any():
         raise InputError(
@@ -462,7 +467,7 @@ def prepare_cohort(
     # 3. entry times
     e = None
     if entry is not None:
-        e = _numeric(series[entry], entry, "entry times")
+        e = _numeric(series[entry], entry, "entry times", facs.get(entry))
         bad = ok & (~np.isfinite(e) | (e < 0))
         if bad.any():
             raise InputError(
@@ -488,7 +493,14 @@ def prepare_cohort(
 
     all_kept = kept.size == n_input  # the usual case: no copy of the table or its columns
     sub = df if all_kept else df.iloc[kept]
-    X, names = design_matrix(sub, covariates, reference, categorical=categorical, rows=kept)
+    X, names = _design_matrix(
+        sub,
+        covariates,
+        reference,
+        categorical=categorical,
+        rows=kept,
+        factors=facs if all_kept else None,  # a subset may lack some levels: refactorise
+    )
     strata_codes = strata_labels = group_codes = group_labels = None
     if strata is not None:
         strata_codes, strata_labels = _codes(

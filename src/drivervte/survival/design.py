@@ -82,14 +82,19 @@ def _factor(values: pd.Series, fac: Factor | None = None) -> Factor:
 
 
 def missing_mask(values: pd.Series, fac: Factor | None = None) -> np.ndarray:
-    """Boolean mask of missing entries: NaN/None/NA and empty or blank strings."""
-    mask = np.array(values.isna(), dtype=bool)  # a writable copy (pandas 3 views are read-only)
+    """Boolean mask of missing entries: NaN/None/NA and empty or blank strings.
+
+    For a text column the mask comes from its factorisation (code -1 is exactly what
+    ``isna`` flags: None, NaN, NA, NaT, Decimal NaN), which is one hash pass instead of
+    ``isna``'s per-object test plus that pass."""
     if _is_text(values):
         codes, uniq = _factor(values, fac)
+        mask = codes < 0
         blank = [i for i, u in enumerate(uniq) if isinstance(u, str) and not u.strip()]
         if blank:
             mask |= np.isin(codes, blank)
-    return mask
+        return mask
+    return np.array(values.isna(), dtype=bool)  # a writable copy (pandas 3: read-only views)
 
 
 def _positions(mask: np.ndarray, rows: np.ndarray | None) -> list[int]:
@@ -156,9 +161,11 @@ class _Dummies:
     def width(self) -> int:
         return len(self.emit)
 
-    def write(self, out: np.ndarray) -> None:
+    def write(self, out: np.ndarray, lo: int, hi: int) -> None:
+        """Rows ``lo:hi`` of the block into ``out`` (those rows of its columns)."""
+        idx = self.level_idx[lo:hi]
         for j, i in enumerate(self.emit):
-            np.equal(self.level_idx, i, out=out[:, j], casting="unsafe")
+            np.equal(idx, i, out=out[:, j], casting="unsafe")
 
 
 def _categorical(
@@ -298,6 +305,26 @@ def design_matrix(
     >>> names
     ['alk', 'stage[T.III]', 'stage[T.IV]']
     """
+    return _design_matrix(df, covariates, reference, categorical=categorical, rows=rows)
+
+
+#: Rows per slab when filling ``X``: a (16384, p) slab stays in cache while all its columns
+#: are written (column-at-a-time writes into a C-order matrix are ~3x slower at n = 1e6).
+_FILL_ROWS = 1 << 14
+
+
+def _design_matrix(
+    df: pd.DataFrame,
+    covariates: Sequence[str] | str,
+    reference: Mapping[str, Any] | None = None,
+    *,
+    categorical: Iterable[str] = (),
+    rows: np.ndarray | None = None,
+    factors: Mapping[str, Factor] | None = None,
+) -> tuple[np.ndarray, list[str]]:
+    """:func:`design_matrix`; ``factors`` maps text columns of ``df`` to their
+    factorisation (``_factor``) when the caller already has it (``prepare_cohort``)."""
+    factors = factors or {}
     if isinstance(covariates, str):
         covariates = [covariates]
     covariates = list(covariates)
@@ -319,12 +346,14 @@ def design_matrix(
         raise ValueError("rows must have one entry per row of df")
     # Pass 1, column by column (errors in covariate order): classify and validate, keeping
     # each column's own array (no float copy) or its dummy codes. Pass 2: one C-order
-    # float64 allocation, filled column by column.
+    # float64 allocation, filled in slabs of rows.
     blocks: list[np.ndarray | _Dummies] = []
     names: list[str] = []
     for col in covariates:
         values = positional(df[col])
-        fac = _factor(values) if _is_text(values) else None  # once per text column
+        fac = None
+        if _is_text(values):  # factorised once per text column
+            fac = factors[col] if col in factors else _factor(values)
         miss = missing_mask(values, fac)
         if miss.any():
             raise InputError(
@@ -349,12 +378,14 @@ def design_matrix(
         blocks.append(block)
         names.extend(block_names)
     X = np.empty((n, len(names)), dtype=float)
-    j = 0
-    for block in blocks:
-        if isinstance(block, _Dummies):
-            block.write(X[:, j : j + block.width])
-            j += block.width
-        else:
-            X[:, j] = block
-            j += 1
+    for lo in range(0, n, _FILL_ROWS):
+        hi = min(lo + _FILL_ROWS, n)
+        j = 0
+        for block in blocks:
+            if isinstance(block, _Dummies):
+                block.write(X[lo:hi, j : j + block.width], lo, hi)
+                j += block.width
+            else:
+                X[lo:hi, j] = block[lo:hi]
+                j += 1
     return X, names
