@@ -42,7 +42,7 @@ NUM_COVS = ",".join(f"x{j + 1}" for j in range(10))
 # The child of the ``split`` run: the CLI in-process, with timing wrappers around the
 # reading and the validation (module attributes replaced; the numbers are unchanged).
 _SPLIT = r"""
-import sys, time, json
+import sys, time, json, resource
 T0 = time.perf_counter()
 marks = []
 def hwm():
@@ -51,7 +51,8 @@ def hwm():
             if line.startswith("VmHWM"):
                 return int(line.split()[1]) / 1024
 def mark(name):
-    marks.append((name, time.perf_counter(), hwm()))
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    marks.append((name, time.perf_counter(), hwm(), ru.ru_utime, ru.ru_stime))
 mark("start")
 import drivervte.cli.main as cli_main
 mark("imports: CLI (typer, rich, numpy)")
@@ -84,7 +85,8 @@ with contextlib.redirect_stdout(buf):
         pass
 mark("output (JSON)")
 json.loads(buf.getvalue())
-rows = [(n, t - marks[i][1], m) for i, (n, t, m) in enumerate(marks[1:])]
+rows = [(n, t - marks[i][1], m, u - marks[i][3], st - marks[i][4])
+        for i, (n, t, m, u, st) in enumerate(marks[1:])]
 print(json.dumps({"phases": rows, "total": marks[-1][1] - T0}), file=sys.stderr)
 """
 
@@ -175,9 +177,9 @@ def main() -> None:
     s = split(cmd)
     print(f"\nsplit (one warm process, in-process clock; total {s['total']:.2f} s after the "
           "interpreter started)")  # fmt: skip
-    print(f"{'phase':<48}{'seconds':>8}{'peak RSS MB':>13}")
-    for name, sec, mb in s["phases"]:
-        print(f"{name:<48}{sec:>8.2f}{mb:>13.0f}")
+    print(f"{'phase':<48}{'wall':>7}{'user':>7}{'sys':>7}{'peak RSS MB':>13}")
+    for name, sec, mb, user, sys_ in s["phases"]:
+        print(f"{name:<48}{sec:>7.2f}{user:>7.2f}{sys_:>7.2f}{mb:>13.0f}")
     print(f"load average at the end: {os.getloadavg()[0]:.2f}")
 
 

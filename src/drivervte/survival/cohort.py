@@ -192,7 +192,10 @@ def read_table(
         parsed only in those columns, which saves most of the time and memory on
         registry-sized files. If any of them is not in the file (or the header has
         duplicate names), the whole table is read, so that :func:`prepare_cohort` reports
-        the missing column with the table's full list. Ignored for in-memory tables.
+        the missing column with the table's full list. Unused columns are not parsed, so
+        a defect confined to them (text in an unused numeric column, bytes that are not
+        UTF-8) no longer stops the read; a row with too many or too few fields still does
+        exactly what it does without ``columns``. Ignored for in-memory tables.
 
     Raises
     ------
