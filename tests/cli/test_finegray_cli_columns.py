@@ -68,3 +68,25 @@ def test_bad_value_in_used_column_names_rows(tmp_path):
     r = runner.invoke(app, ["finegray", str(path), *ARGS])
     assert r.exit_code == 2
     assert "negative" in r.output and "4, 9" in r.output  # rows shown 1-based
+
+
+def test_cengroup_entry_and_reference_columns_are_read(tmp_path):
+    narrow = _narrow()
+    narrow["site"] = np.arange(len(narrow)) % 2
+    narrow["e"] = np.where(np.arange(len(narrow)) % 3 == 0, 0.5, 0.0)  # t >= 1
+    narrow.to_csv(tmp_path / "narrow.csv", index=False)
+    narrow.assign(id=1, note="x")[["id", *narrow.columns, "note"]].to_csv(
+        tmp_path / "wide.csv", index=False
+    )
+    extra = ["--reference", "stage=IVA"]
+    for opts in (["--cengroup", "site"], ["--entry", "e"]):
+        got = [
+            runner.invoke(app, ["finegray", str(tmp_path / f), *ARGS, *opts, *extra])
+            for f in ("narrow.csv", "wide.csv")
+        ]
+        assert got[0].exit_code == 0, got[0].output
+        assert json.loads(got[1].stdout) == json.loads(got[0].stdout)
+        assert "stage[T.IIIB]" in json.loads(got[0].stdout)["coef"]  # reference IVA honoured
+    # a reference for a column that exists but is not a covariate: the same error as before
+    r = runner.invoke(app, ["finegray", str(tmp_path / "wide.csv"), *ARGS, "--reference", "id=1"])
+    assert r.exit_code == 2 and "not in covariates" in r.output
