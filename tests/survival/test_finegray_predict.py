@@ -309,3 +309,32 @@ def test_property_interval_contains_estimate_and_variances_are_finite(seed, n, t
     assert np.all(np.isfinite(pr.se_cumhaz))
     assert np.all(pr.ci_lower <= pr.estimate + 1e-15)
     assert np.all(pr.estimate <= pr.ci_upper + 1e-15)
+
+
+def test_notes_for_extrapolation_and_negative_times(fitted):
+    fg, df = fitted
+    p = {"egfr": 1, "age": 64, "stage": "IVA"}
+    last = df["time"].max()
+    pr = fg.predict(p, [12, last + 10])
+    assert any("beyond the last follow-up" in n for n in pr.notes)
+    np.testing.assert_allclose(pr.estimate[1], fg.predict(p, [last]).estimate[0])
+    assert not any("beyond" in n for n in fg.predict(p, [12]).notes)
+    with pytest.raises(InputError, match=">= 0"):
+        fg.predict(p, [-1.0])
+
+
+def test_unconverged_fit_warns_and_says_so():
+    from drivervte.errors import ConvergenceWarning
+
+    rng = np.random.default_rng(1)
+    n = 200
+    x = rng.integers(0, 2, n)
+    s = rng.integers(0, 3, n)
+    s[(x == 1) & (s == 1)] = 2  # no event of the cause with x = 1: separation
+    t = rng.exponential(10, n)
+    with pytest.warns(ConvergenceWarning):
+        fg = FineGray().fit(time=t, status=s, X=x[:, None], covariates=["x"])
+    assert not fg.converged_
+    with pytest.warns(ConvergenceWarning, match="not reliable"):
+        pr = fg.predict([[0.0]], [5.0])
+    assert any("did not converge" in n for n in pr.notes)

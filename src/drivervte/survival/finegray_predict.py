@@ -333,8 +333,8 @@ def predict(fg, profiles: Any, times: Any, *, level: float | None = None,
                          "cov2 (time-varying effects); use predict_cif for point estimates",
                          column="cov2")
     t = np.atleast_1d(np.asarray(times, dtype=float))
-    if t.size == 0 or not np.all(np.isfinite(t)):
-        raise InputError("times must be finite numbers", column="times")
+    if t.size == 0 or not np.all(np.isfinite(t)) or np.any(t < 0):
+        raise InputError("times must be finite numbers >= 0", column="times")
     Z, values = profile_matrix(profiles, fg.names_, getattr(fg, "levels_", None))
     beta = fg.coef_
     S0, lam, A, H = baseline_terms(D, beta)
@@ -347,6 +347,22 @@ def predict(fg, profiles: Any, times: Any, *, level: float | None = None,
     H_t = np.vstack((np.zeros((1, beta.size)), H))[kappa]  # (T, p)
     h = lam_t[:, None, None] * zc[None, :, :] - H_t[:, None, :]  # (T, m, p)
     notes = []
+    if not fg.converged_:
+        import warnings
+
+        from drivervte.errors import ConvergenceWarning
+
+        msg = "the fit did not converge: these predictions are not reliable"
+        warnings.warn(msg, ConvergenceWarning, stacklevel=3)
+        notes.append(msg)
+    if fg.vcov_model_ is None:
+        notes.append("the information matrix is singular: no standard errors or CIs")
+    last = float(D.time.max())
+    beyond = t[t > last]
+    if beyond.size:
+        notes.append(f"times {', '.join(f'{x:g}' for x in beyond)} are beyond the last "
+                     f"follow-up time ({last:g}): the estimate there is the value at "
+                     f"{last:g}, an extrapolation the data cannot support")
     if method == "survfit":
         V = fg.vcov_ if fg.variance == "sandwich" else fg.vcov_model_
         if V is None:
