@@ -19,7 +19,8 @@ drivervte's:
   numba llvmlite scikit-learn joblib threadpoolctl cloudpickle``); skipped if absent.
   Each external run is a subprocess with a timeout.
 * ``cli``: the whole ``drivervte finegray FILE.csv ... --json`` process on a CSV of the
-  largest size (reading the CSV included).
+  largest size (reading the CSV included); ``bench_finegray_cli.py`` times that process cold
+  and warm (wall, user, sys, peak RSS) with the split by phase.
 
 Usage: ``python benchmarks/bench_finegray.py [--sizes 10000,100000,1000000]
 [--naive 1000,10000] [--others 1000,10000] [--repeat 1] [--timeout 300]
