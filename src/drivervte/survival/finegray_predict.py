@@ -288,7 +288,7 @@ def profile_matrix(profiles: Any, names: Sequence[str],
             key = str(key)
             if key in levels:
                 ref, others = levels[key]
-                sval = f"{value}"
+                sval = _match_level(value, [str(ref), *others])
                 if sval != str(ref) and sval not in others:
                     raise InputError(
                         f"profile {i}: unknown level {sval!r}; the levels are "
@@ -317,6 +317,23 @@ def profile_matrix(profiles: Any, names: Sequence[str],
     return np.asarray(rows, dtype=float), used
 
 
+def _as_float(x: Any) -> float | None:
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return None
+
+
+def _match_level(value: Any, levels: list[str]) -> str:
+    """The level ``value`` names: its text, or else the one level equal to it as a number
+    (the CLI reads ``--profile grade=4`` as 4.0, which must find the level ``"4"``)."""
+    sval = f"{value}"
+    if sval in levels or (num := _as_float(value)) is None:
+        return sval
+    hits = [lv for lv in levels if _as_float(lv) == num]
+    return hits[0] if len(hits) == 1 else sval
+
+
 # ---------------------------------------------------------------- prediction
 def predict(fg, profiles: Any, times: Any, *, level: float | None = None,
             method: str = "influence") -> CIFPrediction:
@@ -333,6 +350,9 @@ def predict(fg, profiles: Any, times: Any, *, level: float | None = None,
                          "cov2 (time-varying effects); use predict_cif for point estimates",
                          column="cov2")
     t = np.atleast_1d(np.asarray(times, dtype=float))
+    if t.ndim != 1:
+        raise InputError("times must be a flat list of numbers (e.g. [6, 12, 24])",
+                         column="times")
     if t.size == 0 or not np.all(np.isfinite(t)) or np.any(t < 0):
         raise InputError("times must be finite numbers >= 0", column="times")
     Z, values = profile_matrix(profiles, fg.names_, getattr(fg, "levels_", None))
@@ -340,7 +360,9 @@ def predict(fg, profiles: Any, times: Any, *, level: float | None = None,
     S0, lam, A, H = baseline_terms(D, beta)
     kappa = np.searchsorted(D.uft, t, side="right")  # failure times <= t
     zc = Z - D.xmean[None, : Z.shape[1]]
-    r = np.exp(zc @ beta)  # (m,)
+    lp = zc @ beta
+    with np.errstate(over="ignore"):
+        r = np.exp(lp)  # (m,)
     pad = np.concatenate
     lam_t = pad(([0.0], lam))[kappa]  # (T,)
     A_t = pad(([0.0], A))[kappa]
@@ -357,6 +379,13 @@ def predict(fg, profiles: Any, times: Any, *, level: float | None = None,
         notes.append(msg)
     if fg.vcov_model_ is None:
         notes.append("the information matrix is singular: no standard errors or CIs")
+    far = np.flatnonzero(~(np.isfinite(r) & (r > 0)))  # exp(z'beta) over/underflows
+    for j in far:
+        notes.append(
+            f"profile {j + 1}: the linear predictor (centred) is {lp[j]:.4g}, so far outside "
+            "the data that exp() of it overflows or underflows: the cumulative incidence is "
+            f"{'1' if lp[j] > 0 else '0'} to machine precision and its SE and CI are not "
+            "available (null)")
     last = float(D.time.max())
     beyond = t[t > last]
     if beyond.size:
@@ -384,16 +413,21 @@ def predict(fg, profiles: Any, times: Any, *, level: float | None = None,
             "variance from the influence functions of the baseline and of beta"
             + (" including the estimated censoring weights (Fine and Gray 1999)" if psi
                else " with the delayed-entry weights treated as known"))
-    cumhaz = lam_t[:, None] * r[None, :]
-    se_h = np.sqrt(np.clip(var0, 0, None)) * r[None, :]
     zq = NormalDist().inv_cdf(0.5 + level / 2)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        cumhaz = lam_t[:, None] * r[None, :]
+        se_h = np.sqrt(np.clip(var0, 0, None)) * r[None, :]
         f = np.where(cumhaz > 0, np.exp(zq * se_h / cumhaz), 1.0)
         lower = np.where(cumhaz > 0, -np.expm1(-cumhaz / f), 0.0)
         upper = np.where(cumhaz > 0, -np.expm1(-cumhaz * f), 0.0)
-    est = -np.expm1(-cumhaz)
+        est = -np.expm1(-cumhaz)
+        se = np.exp(-cumhaz) * se_h
+    if far.size:  # no SE/CI where exp(z'beta) is 0 or inf (see the note)
+        na = np.where(lam_t[:, None] > 0, np.nan, 0.0)
+        for arr in (se_h, se, lower, upper):
+            arr[:, far] = na
     return CIFPrediction(
         cause=int(fg.cause), times=t, values=values, estimate=est,
-        se=np.exp(-cumhaz) * se_h, ci_lower=lower, ci_upper=upper, cumhaz=cumhaz,
+        se=se, ci_lower=lower, ci_upper=upper, cumhaz=cumhaz,
         se_cumhaz=se_h, level=level, method=method, notes=notes,
     )
