@@ -36,6 +36,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import drivervte.survival.finegray_predict as fgp
@@ -475,3 +477,31 @@ def test_cli_repeated_key_in_a_profile_is_an_error(csv):
     p, _ = csv
     r = _cli(p, "egfr,age", "--times", "6", "--profile", "egfr=1,egfr=0,age=60", "--json")
     assert r.exit_code == 2, r.output
+
+
+# ------------------------------------------------------------------ invariances (property)
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 5000), shift=st.floats(-50, 50), scale=st.floats(0.01, 100),
+       ties=st.booleans(), groups=st.booleans())
+def test_property_invariant_to_row_order_covariate_shift_and_time_scale(seed, shift, scale,
+                                                                          ties, groups):
+    """Same predictions (and influence SEs, including the censoring term) after permuting
+    the rows, shifting a covariate (and the profile) and rescaling the time axis."""
+    t, s, X, g = _sim(n=60, seed=seed, ties=ties, groups=groups)
+    if np.sum(s == 1) < 3 or np.ptp(X[:, 0]) == 0:
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = FineGray().fit(time=t, status=s, X=X, covariates=["x1", "x2"], cengroup=g)
+        if not a.converged_:
+            return
+        perm = np.random.default_rng(seed).permutation(t.size)
+        X2 = X[perm].copy()
+        X2[:, 1] += shift
+        b = FineGray().fit(time=t[perm] * scale, status=s[perm], X=X2,
+                           covariates=["x1", "x2"], cengroup=g[perm])
+    times = np.quantile(t, [0.2, 0.5, 0.8])
+    pa = a.predict([[1.0, 0.5]], times)
+    pb = b.predict([[1.0, 0.5 + shift]], times * scale)
+    np.testing.assert_allclose(pb.cumhaz, pa.cumhaz, rtol=1e-8)
+    np.testing.assert_allclose(pb.se_cumhaz, pa.se_cumhaz, rtol=1e-7)
