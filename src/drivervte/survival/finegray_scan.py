@@ -211,6 +211,14 @@ def fast_kernel(D: FGData, beta: np.ndarray):
     return float(ll), score, info, S0, xbar
 
 
+_BLOCK = 1 << 15  # rows per block: 32768 x p doubles stay in cache-sized temporaries
+
+
+def _blocks(n: int):
+    """Slices covering ``range(n)`` in blocks of :data:`_BLOCK` rows."""
+    return (slice(lo, min(lo + _BLOCK, n)) for lo in range(0, n, _BLOCK))
+
+
 def _work_buffer(D: FGData) -> np.ndarray:
     """The (n, p) work buffer, allocated again if a caller has taken it (``D.buf = None``,
     as :class:`~drivervte.survival.finegray.FineGray` does to keep the residuals)."""
@@ -255,19 +263,26 @@ def sandwich_terms(D: FGData, beta: np.ndarray, kern=None, psi: bool = True):
     R = _work_buffer(D)
     axbar = a[:, None] * xbar  # (d, p)
     Btab = np.vstack((np.zeros((1, p)), np.cumsum(axbar, axis=0)))
-    np.multiply(D.X, c[:, None], out=R)
-    np.subtract(Btab[D.m], R, out=R)
-    if D.L is not None:
-        R -= Btab[D.L]
-    R *= e[:, None]
+    # row blocks: the gathers (Btab[m], ...) then need no n x p temporaries
+    for sl in _blocks(R.shape[0]):
+        Rs = R[sl]
+        np.multiply(D.X[sl], c[sl, None], out=Rs)
+        np.subtract(Btab[D.m[sl]], Rs, out=Rs)
+        if D.L is not None:
+            Rs -= Btab[D.L[sl]]
+        Rs *= e[sl, None]
     for g, idx in enumerate(D.comp):
         if idx.size == 0:
             continue
         ga = axbar * D.Gk[g][:, None]
         T = np.vstack((np.cumsum(ga[::-1], axis=0)[::-1], np.zeros((1, p))))
-        R[idx] += T[D.m[idx]] * (e[idx] / D.Gown[idx])[:, None]
+        for sl in _blocks(idx.size):
+            ii = idx[sl]
+            R[ii] += T[D.m[ii]] * (e[ii] / D.Gown[ii])[:, None]
     ev = np.flatnonzero(D.event)
-    R[ev] += D.X[ev] - xbar[D.m[ev] - 1]
+    for sl in _blocks(ev.size):
+        ii = ev[sl]
+        R[ii] += D.X[ii] - xbar[D.m[ii] - 1]
     if not psi:
         return R, info, ll, score, S0
     qfun = []
@@ -326,10 +341,12 @@ def add_psi(D: FGData, qfun, R: np.ndarray) -> None:
         pos = np.searchsorted(u, tg, side="right")
         ci = np.flatnonzero(cens)
         ui = np.searchsorted(u, tg[ci])
-        own = q[ui] / Y[ui][:, None]
+        own = q / Y[:, None]  # per distinct censoring time
         if sel is None:
-            R -= cum[pos]
-            R[ci] += own
+            for sl in _blocks(tg.size):
+                R[sl] -= cum[pos[sl]]
+            for sl in _blocks(ci.size):
+                R[ci[sl]] += own[ui[sl]]
         else:
             R[sel] -= cum[pos]
-            R[sel[ci]] += own
+            R[sel[ci]] += own[ui]
