@@ -505,3 +505,18 @@ def test_property_invariant_to_row_order_covariate_shift_and_time_scale(seed, sh
     pb = b.predict([[1.0, 0.5 + shift]], times * scale)
     np.testing.assert_allclose(pb.cumhaz, pa.cumhaz, rtol=1e-8)
     np.testing.assert_allclose(pb.se_cumhaz, pa.se_cumhaz, rtol=1e-7)
+
+
+@pytest.mark.parametrize("groups", [False, True])
+def test_blocks_of_times_give_the_same_numbers(monkeypatch, groups):
+    """predict forms the influence functions for blocks of times; the block size must not
+    change anything (blocks of 1 and 3 against one block of all 40 times)."""
+    t, s, X, g = _sim(groups=groups)
+    fg = _fit(t, s, X, g)
+    times = np.linspace(0.0, 12.0, 40)
+    monkeypatch.setattr(fgp, "_CHUNK", 64)
+    ref = fg.predict([[0.0, 0.0], [1.0, 1.0]], times)
+    for chunk in (1, 3):
+        monkeypatch.setattr(fgp, "_CHUNK", chunk)
+        pr = fg.predict([[0.0, 0.0], [1.0, 1.0]], times)
+        np.testing.assert_allclose(pr.se_cumhaz, ref.se_cumhaz, rtol=1e-12, atol=1e-300)
