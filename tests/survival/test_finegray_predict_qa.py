@@ -520,3 +520,19 @@ def test_blocks_of_times_give_the_same_numbers(monkeypatch, groups):
         monkeypatch.setattr(fgp, "_CHUNK", chunk)
         pr = fg.predict([[0.0, 0.0], [1.0, 1.0]], times)
         np.testing.assert_allclose(pr.se_cumhaz, ref.se_cumhaz, rtol=1e-12, atol=1e-300)
+
+
+def test_categorical_given_by_level_and_by_dummy_is_an_error():
+    rng = np.random.default_rng(4)
+    n = 200
+    df = pd.DataFrame({"time": rng.exponential(12, n).round(1) + 0.1,
+                       "status": rng.choice([0, 1, 2], n, p=[0.4, 0.3, 0.3]),
+                       "stage": rng.choice(["IIIB", "IVA", "IVB"], n)})
+    fg = FineGray().fit(df, time="time", status="status", covariates=["stage"])
+    for prof in ({"stage": "IVA", "stage[T.IVA]": 0, "stage[T.IVB]": 0},
+                 {"stage[T.IVA]": 0, "stage[T.IVB]": 0, "stage": "IVA"}):
+        with pytest.raises(InputError, match="given twice") as e:
+            fg.predict(prof, [6.0])
+        assert e.value.column in ("stage", "stage[T.IVA]")
+    assert fg.predict({"stage": "IVB"}, [6.0]).values == [{"stage[T.IVA]": 0.0,
+                                                          "stage[T.IVB]": 1.0}]

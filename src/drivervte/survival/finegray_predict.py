@@ -298,11 +298,13 @@ def profile_matrix(profiles: Any, names: Sequence[str],
                         column=key,
                     )
                 for lv in others:
-                    vals[f"{key}[T.{lv}]"] = float(sval == lv)
+                    _set_once(vals, f"{key}[T.{lv}]", float(sval == lv), i, key)
                 continue
             if key not in names:
                 raise InputError(f"profile {i}: not a covariate of the fit; the fit has "
                                  f"{names}", column=key)
+            if key in vals:
+                _set_once(vals, key, np.nan, i, key)
             try:
                 vals[key] = float(value)
             except (TypeError, ValueError):
@@ -317,6 +319,15 @@ def profile_matrix(profiles: Any, names: Sequence[str],
         rows.append([vals[nm] for nm in names])
         used.append({nm: vals[nm] for nm in names})
     return np.asarray(rows, dtype=float), used
+
+
+def _set_once(vals: dict[str, float], name: str, value: float, i: int, key: str) -> None:
+    """Set a design column of a profile; a column given twice (a categorical covariate by
+    its level and by its dummy) is an error, not a silent override."""
+    if name in vals:
+        raise InputError(f"profile {i}: {name} is given twice (a categorical covariate "
+                         "by its level and by its dummy columns); give it once", column=key)
+    vals[name] = value
 
 
 def _as_float(x: Any) -> float | None:
