@@ -536,3 +536,11 @@ def test_categorical_given_by_level_and_by_dummy_is_an_error():
         assert e.value.column in ("stage", "stage[T.IVA]")
     assert fg.predict({"stage": "IVB"}, [6.0]).values == [{"stage[T.IVA]": 0.0,
                                                           "stage[T.IVB]": 1.0}]
+
+
+def test_survfit_method_on_a_crr_sandwich_fit_says_it_is_not_Rs_robust_number(fitted):
+    fg, _ = fitted
+    assert any("not R's number" in n for n in fg.predict(Z, [3.0], method="survfit").notes)
+    t, s, X, _ = _sim()
+    m = FineGray(variance="model").fit(time=t, status=s, X=X, covariates=["x1", "x2"])
+    assert not any("not R's" in n for n in m.predict(Z, [3.0], method="survfit").notes)

@@ -412,6 +412,10 @@ def predict(fg, profiles: Any, times: Any, *, level: float | None = None,
         var0 = A_t[:, None] + np.einsum("tmp,pq,tmq->tm", h, V, h)
         notes.append("variance as R survival::survfit.coxph on survival::finegray data "
                      f"(baseline term with known weights; {fg.variance} variance of beta)")
+        if fg.variance == "sandwich" and getattr(fg, "_psi", True):
+            notes.append("the variance of beta is crr's sandwich, which includes the "
+                         "censoring-weight term: R's coxph(..., cluster = id) has none, so "
+                         "this is close to but not R's number (R's: fit with entry = 0)")
     else:
         psi = bool(getattr(fg, "_psi", True))
         info_inv = fg.vcov_model_
