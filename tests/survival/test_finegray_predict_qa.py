@@ -51,7 +51,8 @@ FD_RTOL = 1e-6  # central differences (step 1e-6) vs analytic derivatives: ~1e-8
 
 
 # ------------------------------------------------------------------ data
-def _sim(n=110, seed=11, ties=False, groups=False, no_cens=False, comp_first=False):
+def _sim(n=110, seed=11, ties=False, groups=False, no_cens=False, comp_first=False,
+         fail_ties=False):
     rng = np.random.default_rng(seed)
     x1 = rng.binomial(1, 0.4, n).astype(float)
     x2 = rng.normal(size=n)
@@ -66,6 +67,8 @@ def _sim(n=110, seed=11, ties=False, groups=False, no_cens=False, comp_first=Fal
         t[idx] = first * np.linspace(0.05, 0.9, idx.size)
     if ties:
         t = np.ceil(t)
+    if fail_ties:  # failures of both causes on a grid of 0.5, censoring times untied
+        t = np.where(s > 0, np.ceil(2 * t) / 2, t)
     g = rng.integers(0, 2, n) if groups else np.zeros(n, int)
     return t, s, np.column_stack([x1, x2]), g
 
@@ -187,6 +190,7 @@ TIMES = np.array([1.5, 3.0, 6.0, 9.0])
     {},  # untied, one censoring group
     {"comp_first": True},  # competing failures before the first failure
     {"no_cens": True},  # no censoring: the censoring term must vanish
+    {"fail_ties": True},  # heavy ties among failures (none with a censoring time)
 ])
 def test_influence_equals_exact_derivative_of_the_estimator(scenario):
     t, s, X, g = _sim(**scenario)
@@ -270,8 +274,9 @@ def test_ties_code_convention_gives_the_exact_baseline_influence(tied):
     assert _rel(base, IF - r * IFb @ h.T) < FD_RTOL
 
 
-def test_delayed_entry_influence_is_the_derivative_with_known_weights():
-    t, s, X, g = _sim(n=90, seed=2)
+@pytest.mark.parametrize("ties", [False, True])
+def test_delayed_entry_influence_is_the_derivative_with_known_weights(ties):
+    t, s, X, g = _sim(n=90, seed=2, ties=ties)
     fg = _fit(t, s, X, entry=np.minimum(0.3 * t, 0.5))
     D = fg._data
     k = np.arange(D.uft.size)[None, :]
