@@ -549,3 +549,26 @@ def test_survfit_method_on_a_crr_sandwich_fit_says_it_is_not_Rs_robust_number(fi
     t, s, X, _ = _sim()
     m = FineGray(variance="model").fit(time=t, status=s, X=X, covariates=["x1", "x2"])
     assert not any("not R's" in n for n in m.predict(Z, [3.0], method="survfit").notes)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 5000), ties=st.booleans(), groups=st.booleans())
+def test_property_influence_functions_sum_to_zero(seed, ties, groups):
+    """Lambda_hat is invariant to scaling every case weight by one constant, so its influence
+    functions sum to 0 (Euler): the Breslow terms, the censoring martingale terms and the
+    score residuals each do, at any data (ties, censoring groups)."""
+    t, s, X, g = _sim(n=60, seed=seed, ties=ties, groups=groups)
+    if np.sum(s == 1) < 3 or np.ptp(X[:, 0]) == 0:
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fg = FineGray(tol=1e-12).fit(time=t, status=s, X=X, covariates=["x1", "x2"],
+                                     cengroup=g)
+    if not fg.converged_:
+        return
+    times = np.quantile(t, [0.2, 0.5, 0.8])
+    _, _, base, phib, phi = _code_pieces(fg, Z, times)
+    scale = np.abs(phi).sum(axis=0) + 1e-300
+    assert np.all(np.abs(base.sum(axis=0)) <= 1e-10 * scale)
+    assert np.all(np.abs(phib.sum(axis=0)) <= 1e-8 * np.abs(phib).sum(axis=0))
+    assert np.all(np.abs(phi.sum(axis=0)) <= 1e-8 * scale)
