@@ -572,3 +572,19 @@ def test_property_influence_functions_sum_to_zero(seed, ties, groups):
     assert np.all(np.abs(base.sum(axis=0)) <= 1e-10 * scale)
     assert np.all(np.abs(phib.sum(axis=0)) <= 1e-8 * np.abs(phib).sum(axis=0))
     assert np.all(np.abs(phi.sum(axis=0)) <= 1e-8 * scale)
+
+
+def test_cli_level_that_looks_like_a_number(tmp_path):
+    rng = np.random.default_rng(4)
+    n = 200
+    df = pd.DataFrame({"time": rng.exponential(12, n).round(1) + 0.1,
+                       "status": rng.choice([0, 1, 2], n, p=[0.4, 0.3, 0.3]),
+                       "stage": rng.choice(["IIIB", "IVA", "4"], n, p=[0.4, 0.4, 0.2])})
+    p = tmp_path / "s.csv"
+    df.to_csv(p, index=False)
+    r = _cli(p, "stage", "--times", "6", "--profile", "stage=4", "--profile", "stage=IVA",
+             "--json")
+    assert r.exit_code == 0, r.output
+    vals = [q["values"] for q in json.loads(r.stdout)["prediction"]["profiles"]]
+    assert vals == [{"stage[T.IIIB]": 0.0, "stage[T.IVA]": 0.0},
+                    {"stage[T.IIIB]": 0.0, "stage[T.IVA]": 1.0}]
