@@ -181,6 +181,15 @@ def _rel(a, b):
     return float(np.max(np.abs(a - b)) / np.max(np.abs(b)))
 
 
+def _stage_frame(levels, prob=None):
+    """200 rows: time, status (0/1/2) and a text covariate ``stage`` with these levels."""
+    rng = np.random.default_rng(4)
+    n = 200
+    return pd.DataFrame({"time": rng.exponential(12, n).round(1) + 0.1,
+                         "status": rng.choice([0, 1, 2], n, p=[0.4, 0.3, 0.3]),
+                         "stage": rng.choice(levels, n, p=prob)})
+
+
 Z = np.array([1.0, 0.5])
 TIMES = np.array([1.5, 3.0, 6.0, 9.0])
 
@@ -385,11 +394,7 @@ def test_two_dimensional_times_is_an_input_error(fitted):
 
 
 def test_level_that_looks_like_a_number():
-    rng = np.random.default_rng(4)
-    n = 200
-    df = pd.DataFrame({"time": rng.exponential(12, n).round(1) + 0.1,
-                       "status": rng.choice([0, 1, 2], n, p=[0.4, 0.3, 0.3]),
-                       "stage": rng.choice(["IIIB", "IVA", "4"], n, p=[0.4, 0.4, 0.2])})
+    df = _stage_frame(["IIIB", "IVA", "4"], [0.4, 0.4, 0.2])
     fg = FineGray().fit(df, time="time", status="status", covariates=["stage"])
     assert fg.levels_["stage"][0] == "4"
     ref = fg.predict({"stage": "4"}, [6.0])
@@ -528,11 +533,7 @@ def test_blocks_of_times_give_the_same_numbers(monkeypatch, groups):
 
 
 def test_categorical_given_by_level_and_by_dummy_is_an_error():
-    rng = np.random.default_rng(4)
-    n = 200
-    df = pd.DataFrame({"time": rng.exponential(12, n).round(1) + 0.1,
-                       "status": rng.choice([0, 1, 2], n, p=[0.4, 0.3, 0.3]),
-                       "stage": rng.choice(["IIIB", "IVA", "IVB"], n)})
+    df = _stage_frame(["IIIB", "IVA", "IVB"])
     fg = FineGray().fit(df, time="time", status="status", covariates=["stage"])
     for prof in ({"stage": "IVA", "stage[T.IVA]": 0, "stage[T.IVB]": 0},
                  {"stage[T.IVA]": 0, "stage[T.IVB]": 0, "stage": "IVA"}):
@@ -575,11 +576,7 @@ def test_property_influence_functions_sum_to_zero(seed, ties, groups):
 
 
 def test_cli_level_that_looks_like_a_number(tmp_path):
-    rng = np.random.default_rng(4)
-    n = 200
-    df = pd.DataFrame({"time": rng.exponential(12, n).round(1) + 0.1,
-                       "status": rng.choice([0, 1, 2], n, p=[0.4, 0.3, 0.3]),
-                       "stage": rng.choice(["IIIB", "IVA", "4"], n, p=[0.4, 0.4, 0.2])})
+    df = _stage_frame(["IIIB", "IVA", "4"], [0.4, 0.4, 0.2])
     p = tmp_path / "s.csv"
     df.to_csv(p, index=False)
     r = _cli(p, "stage", "--times", "6", "--profile", "stage=4", "--profile", "stage=IVA",
