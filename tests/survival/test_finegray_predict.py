@@ -109,11 +109,11 @@ def _dense_baseline_influence(D, e, S0, kap, psi):
         for u in np.unique(D.time[cens]):
             Y = np.sum(D.time[members] >= u)
             cu = np.sum(D.time[cens] == u)
-            comp = members[(D.ici[members] == 2) & (D.time[members] < u)]
+            comp = members[(D.ici[members] == 2) & (D.time[members] <= u)]
             q = np.zeros(kap.size)
             for c, kc in enumerate(kap):
                 for k in range(kc):
-                    if D.uft[k] >= u:
+                    if D.uft[k] > u:
                         q[c] += D.dk[k] / S0[k] ** 2 * np.sum(
                             D.Gk[g, k] / D.Gown[comp] * e[comp])
             for i in members:

@@ -80,7 +80,7 @@ def level_fraction(value: float, *, option: str = "--level") -> float:
     proportions, values >= 1 percentages). Every command accepts both spellings; levels
     below 50% are refused as a likely typo."""
     v = float(value)
-    frac = v if v < 1 else v / 100.0
+    frac = v if v < 1 else round(v / 100.0, 12)  # 99.9 -> 0.999, not 0.9990000000000001
     if not (0.5 <= frac < 1.0):
         raise InputError(f"{value:g} is not a usable confidence level; give e.g. 0.95 or 95 "
                          "(between 50% and 100%)", column=option)

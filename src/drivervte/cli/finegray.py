@@ -169,6 +169,8 @@ def _prediction_options(times: str | None, profile: list[str] | None, method: st
     if not tq:
         raise InputError("--profile needs --times (the times to predict at, e.g. 6,12,24)",
                          column="--times")
+    if any(not x >= 0 for x in tq):
+        raise InputError("times must be >= 0", column="--times")
     profiles = []
     for text in profile:
         prof: dict[str, float | str] = {}
@@ -177,11 +179,14 @@ def _prediction_options(times: str | None, profile: list[str] | None, method: st
             if not sep or not col.strip() or not value.strip():
                 raise InputError(f"'{item}' is not col=value (profiles are col=value,...)",
                                  column="--profile")
-            value = value.strip()
+            value, col = value.strip(), col.strip()
+            if col in prof:
+                raise InputError(f"'{col}' is given twice in the profile '{text}'",
+                                 column="--profile")
             try:
-                prof[col.strip()] = float(value)
+                prof[col] = float(value)
             except ValueError:
-                prof[col.strip()] = value  # a level of a categorical covariate
+                prof[col] = value  # a level of a categorical covariate
         profiles.append(prof)
     return tq, profiles
 

@@ -27,17 +27,23 @@ estimated censoring weights (``crr`` fits only),
 .. math::
 
     \\psi^\\Lambda_i(t) = \\int \\frac{q(u;t)}{Y(u)}\\,dM^c_i(u),\\qquad
-    q(u;t) = \\sum_{u\\le t_k\\le t}\\frac{d_k}{S_0(t_k)^2}
-      \\sum_{j\\text{ competing}, T_j<u}\\frac{\\hat G(t_k-)}{\\hat G(T_j-)}e^{x_j'\\hat\\beta},
+    q(u;t) = \\sum_{u<t_k\\le t}\\frac{d_k}{S_0(t_k)^2}
+      \\sum_{j\\text{ competing}, T_j\\le u}\\frac{\\hat G(t_k-)}{\\hat G(T_j-)}e^{x_j'\\hat\\beta},
 
 and the propagation of :math:`\\hat\\beta`'s own influence (the rows of ``crr``'s sandwich,
 :math:`\\eta_i+\\psi_i`). This is the i.i.d. representation of Fine and Gray (1999, JASA
 94: 496-509, Section 4 and the Appendix), which accounts for the estimation of both
 :math:`\\beta` and the censoring distribution; for a fit with delayed entry the weights are
-treated as known (no :math:`\\psi` terms, as the fit's own robust SE). The :math:`\\psi`
-terms use ``crr``'s tie conventions (censoring at :math:`u` affects failures at
-:math:`t_k \\ge u` and competing failures before :math:`u`) and, with ``cengroup``, each
-group's censoring curve. No R package computes this; it is checked against an independent
+treated as known (no :math:`\\psi` terms, as the fit's own robust SE). The term
+:math:`\\psi^\\Lambda` is the exact derivative of the estimator: a censoring at :math:`u`
+changes :math:`\\hat G(t_k-)/\\hat G(T_j-)` iff :math:`T_j \\le u < t_k` (ties included),
+and with ``cengroup`` it pairs every failure with the group's competing failures (each
+group's :math:`\\hat G` enters every risk set). The :math:`\\psi_i` of :math:`\\hat\\beta` are
+``crr``'s own (its convention :math:`T_j < u \\le t_k` and, with ``cengroup``, failures of
+the same group only), so that its part equals ``crr$var``; the two conventions differ only
+with ties between censoring and failure times or with ``cengroup`` (measured: <= 1.5% on
+SEs). The censoring KM is linearised as a Nelson-Aalen (:math:`1/Y^2`), as ``crr`` does.
+No R package computes this; it is checked against an independent
 dense implementation, against the jackknife, and by simulated coverage
 (``benchmarks/coverage_finegray_predict.py``).
 
@@ -231,8 +237,8 @@ def _qfun(D: FGData, g: int, e: np.ndarray, a_full: np.ndarray, kap: np.ndarray)
     comp_t = D.time[idx]
 
     def q(u):
-        kk = np.searchsorted(D.uft, u, side="left")  # failures at or after u
-        jj = np.searchsorted(comp_t, u, side="left")  # competing failures before u
+        kk = np.searchsorted(D.uft, u, side="right")  # failures after u
+        jj = np.searchsorted(comp_t, u, side="right")  # competing failures at or before u
         A = Cg[np.minimum(kk[:, None], kap[None, :])] - Cg[kap][None, :]
         return R0[jj][:, None] * A
 
