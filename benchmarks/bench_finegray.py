@@ -24,7 +24,7 @@ drivervte's:
 
 Usage: ``python benchmarks/bench_finegray.py [--sizes 10000,100000,1000000]
 [--naive 1000,10000] [--others 1000,10000] [--repeat 1] [--timeout 300]
-[--pypi-path /tmp/fg/benchpkgs] [--no-cli]``.
+[--pypi-path /tmp/fg/benchpkgs] [--no-cli] [--external "R crr,pycrr,comprisk"]``.
 """
 
 from __future__ import annotations
@@ -186,6 +186,8 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=300)
     ap.add_argument("--pypi-path", default="/tmp/fg/benchpkgs")
     ap.add_argument("--no-cli", action="store_true")
+    ap.add_argument("--external", default="R crr,pycrr,comprisk",
+                    help="which of 'R crr', pycrr, comprisk to run at the --others sizes")
     a = ap.parse_args()
     sizes = [int(x) for x in a.sizes.split(",") if x]
     small = sorted({int(x) for x in (a.naive + "," + a.others).split(",") if x})
@@ -211,7 +213,7 @@ def main() -> None:
             rows.append(row)
             print(json.dumps(row), flush=True)
         if str(n) in a.others.split(","):
-            for kind in ("R crr", "pycrr", "comprisk"):
+            for kind in [k.strip() for k in a.external.split(",") if k.strip()]:
                 r = run_external(kind, t, s, X, a.timeout, a.pypi_path)
                 row = {"n": n, "impl": kind}
                 if "skipped" in r:

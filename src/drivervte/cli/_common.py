@@ -104,6 +104,11 @@ CohortFileArg = Annotated[Path, typer.Argument(help="Cohort table: .csv, .parque
 CovariatesOpt = Annotated[str, typer.Option("--covariates", help="Comma-separated columns.")]
 ReferenceOpt = Annotated[
     str | None, typer.Option("--reference", help="Reference levels: col=level,...")]
+CategoricalOpt = Annotated[
+    str | None,
+    typer.Option("--categorical", help="Numeric covariate columns to code as categories "
+                 "(treatment dummies), e.g. a stage coded 1-4: comma-separated."),
+]
 MissingOpt = Annotated[
     str, typer.Option("--missing", help="'error' (default) or 'exclude' rows with gaps.")]
 LevelOpt = Annotated[float, typer.Option("--level", help=LEVEL_HELP)]

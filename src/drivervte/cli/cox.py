@@ -2,7 +2,8 @@
 
 ``drivervte cox FILE --time COL --status COL --covariates a,b,c [--cause K]
 [--ties efron|breslow] [--strata COL] [--entry COL] [--cluster COL] [--weights COL]
-[--robust/--no-robust] [--reference col=level,...] [--missing error|exclude] [--level 0.95] [--json]
+[--robust/--no-robust] [--reference col=level,...] [--categorical COLS]
+[--missing error|exclude] [--level 0.95] [--json]
 [--causes 1,2] [--table NAME]``
 
 FILE is CSV, Parquet or a DuckDB database (with ``--table``). Status codes: 0 censored,
@@ -26,6 +27,7 @@ from typing import Annotated
 import typer
 
 from drivervte.cli._common import (
+    CategoricalOpt,
     CausesOpt,
     CohortFileArg,
     CovariatesOpt,
@@ -40,6 +42,7 @@ from drivervte.cli._common import (
     out_console,
     parse_causes,
     parse_covariates,
+    parse_list,
     parse_reference,
     print_json,
 )
@@ -71,6 +74,7 @@ def cox_cmd(
         ),
     ] = None,
     reference: ReferenceOpt = None,
+    categorical: CategoricalOpt = None,
     missing: MissingOpt = "error",
     level: LevelOpt = 0.95,
     as_json: JsonOpt = False,
@@ -91,6 +95,7 @@ def cox_cmd(
             df, time=time, status=status, covariates=covs, cause=cause, strata=strata,
             cluster=cluster, weights=weights, entry=entry,
             reference=parse_reference(reference), missing=missing, causes=declared,
+            categorical=parse_list(categorical, option="--categorical"),
         )  # fmt: skip
     result = model.result_
     if as_json:

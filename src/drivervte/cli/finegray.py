@@ -1,7 +1,7 @@
 """``drivervte finegray``: Fine-Gray subdistribution hazards regression (R ``cmprsk::crr``).
 
 ``drivervte finegray FILE --time COL --status COL --cause K --covariates a,b,c
-[--cencode 0] [--cengroup COL] [--entry COL] [--reference col=level,...]
+[--cencode 0] [--cengroup COL] [--entry COL] [--reference col=level,...] [--categorical COLS]
 [--missing error|exclude] [--level 0.95] [--variance sandwich|model] [--causes 1,2]
 [--times 6,12,24 --profile egfr=1,age=65 [--profile ...] [--predict-method influence|survfit]]
 [--json] [--table NAME]``
@@ -44,6 +44,7 @@ from typing import Annotated
 import typer
 
 from drivervte.cli._common import (
+    CategoricalOpt,
     CausesOpt,
     CohortFileArg,
     CovariatesOpt,
@@ -83,6 +84,7 @@ def finegray_cmd(
         str | None, typer.Option("--entry", help="Delayed-entry (left truncation) column.")
     ] = None,
     reference: ReferenceOpt = None,
+    categorical: CategoricalOpt = None,
     missing: MissingOpt = "error",
     level: LevelOpt = 0.95,
     variance: Annotated[
@@ -120,7 +122,8 @@ def finegray_cmd(
     with capture_warnings() as caught:
         ref = parse_reference(reference) or None
         # only the columns the model uses: a wide CSV is parsed in those columns only
-        used = [time, status, *covs, *(c for c in (cengroup, entry) if c), *(ref or {})]
+        cats = parse_list(categorical, option="--categorical")
+        used = [time, status, *covs, *(c for c in (cengroup, entry) if c), *(ref or {}), *cats]
         df = read_table(file, table=table, columns=used)
         fg.fit(
             df,
@@ -130,6 +133,7 @@ def finegray_cmd(
             cengroup=cengroup,
             entry=entry,
             reference=ref,
+            categorical=cats,
             missing=missing,
             causes=declared,
         )

@@ -1,6 +1,6 @@
 """``drivervte logistic``: logistic regression for a binary outcome (R ``glm``; Firth option).
 
-``drivervte logistic FILE --outcome COL --covariates a,b [--firth] [--reference col=level,...]
+``drivervte logistic FILE --outcome COL --covariates a,b [--firth] [--reference col=level,...] [--categorical COLS]
 [--missing error|exclude] [--level 0.95] [--json] [--table NAME]``
 
 The outcome column holds 0/1 (or true/false). ``--json`` prints
@@ -18,6 +18,7 @@ from typing import Annotated
 import typer
 
 from drivervte.cli._common import (
+    CategoricalOpt,
     CovariatesOpt,
     JsonOpt,
     LevelOpt,
@@ -28,6 +29,7 @@ from drivervte.cli._common import (
     level_fraction,
     out_console,
     parse_covariates,
+    parse_list,
     parse_reference,
     print_json,
 )
@@ -43,6 +45,7 @@ def logistic_cmd(
         bool, typer.Option("--firth", help="Firth's penalised likelihood (separation).")
     ] = False,
     reference: ReferenceOpt = None,
+    categorical: CategoricalOpt = None,
     missing: MissingOpt = "error",
     level: LevelOpt = 0.95,
     as_json: JsonOpt = False,
@@ -57,6 +60,7 @@ def logistic_cmd(
     with capture_warnings() as caught:
         df = read_table(file, table=table)
         model.fit(df, outcome=outcome, covariates=covs, reference=parse_reference(reference),
+                  categorical=parse_list(categorical, option="--categorical"),
                   missing=missing)  # fmt: skip
     result = model.result_
     if as_json:

@@ -170,6 +170,7 @@ class CoxPH:
         reference: Mapping[str, Any] | None = None,
         missing: str = "error",
         causes: Sequence[int] | None = None,
+        categorical: Sequence[str] | None = None,
     ) -> CoxPH:
         """Fit the model; returns ``self`` with ``result_`` set.
 
@@ -178,7 +179,8 @@ class CoxPH:
         - ``data`` a DataFrame or a file path: ``time``, ``status``, ``entry``, ``strata``,
           ``cluster``, ``weights`` are column names and ``covariates`` a list of columns,
           coded by :func:`drivervte.survival.cohort.prepare_cohort` (categorical columns
-          become treatment dummies, ``reference={col: level}``; ``missing="exclude"`` drops
+          become treatment dummies, ``reference={col: level}``; ``categorical=[...]`` codes
+          numeric columns as categories too; ``missing="exclude"`` drops
           incomplete rows and reports them in ``excluded``).
         - ``data=None``: ``time``, ``status`` (and ``entry``, ``strata``, ``cluster``,
           ``weights``) are arrays, ``X`` an (n, p) array, ``covariates`` its column names.
@@ -197,6 +199,9 @@ class CoxPH:
             covariates = [covariates]
         if data is not None and X is not None:
             raise InputError("give either data (with covariate columns) or X, not both", column="X")
+        if categorical and data is None:
+            raise InputError("categorical= needs data (a table); code arrays yourself",
+                             column="categorical")
         if data is not None:
             arrays = self._from_table(
                 data,
@@ -210,6 +215,7 @@ class CoxPH:
                 reference=reference,
                 missing=missing,
                 causes=causes,
+                categorical=categorical or (),
             )
             t, s, Xa, names, st, cl, w, e, excluded = arrays
         else:
@@ -249,6 +255,7 @@ class CoxPH:
         reference,
         missing,
         causes=None,
+        categorical=(),
     ):
         from drivervte.survival.cohort import prepare_cohort, read_table
 
@@ -271,6 +278,7 @@ class CoxPH:
             reference=reference,
             missing=missing,
             causes=causes,
+            categorical=categorical,
         )
         w = None
         if weights is not None:

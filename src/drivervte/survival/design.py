@@ -237,7 +237,8 @@ def _one_column(
             elif bad.mean() <= 0.5:
                 raise InputError(
                     "mostly numeric column has values that are not numbers; fix them (decimal "
-                    "point, not comma) or name the column in categorical=",
+                    "point, not comma) or declare the column categorical (categorical= in the API, "
+                    "--categorical on the command line)",
                     column=col,
                     rows=_positions(bad, rows),
                 )
@@ -246,7 +247,8 @@ def _one_column(
     if ref is not None:
         raise InputError(
             f"a reference level ({ref!r}) was given but the column is numeric, boolean or a "
-            f"yes/no flag; add '{col}' to categorical= to code it with dummies",
+            f"yes/no flag; declare '{col}' categorical (categorical= in the API, "
+            "--categorical on the command line) to code it with dummies",
             column=col,
         )
     if x.dtype.kind == "f":

@@ -122,10 +122,12 @@ class FineGray:
         missing: str = "error",
         cause: int | None = None,
         causes: Sequence[int] | None = None,
+        categorical: Sequence[str] | None = None,
     ) -> FineGray:
         """Fit. With ``data`` (a DataFrame), ``time``/``status``/``cengroup``/``entry`` are
         column names and ``covariates``/``cov2`` lists of columns (coded by
-        :func:`~drivervte.survival.design.design_matrix`; ``reference`` and ``missing`` as in
+        :func:`~drivervte.survival.design.design_matrix`; ``reference``, ``categorical``
+        (numeric columns to code as categories, e.g. stage 1-4) and ``missing`` as in
         :func:`~drivervte.survival.cohort.prepare_cohort`). Without ``data`` they are arrays:
         ``X`` (n, p), ``cov2`` (n, p2), with ``covariates`` the names of ``X``'s columns.
 
@@ -153,6 +155,9 @@ class FineGray:
         if self.cause == self.cencode:
             raise InputError("cause and cencode must differ", column="cause")
         causes = normalize_causes(causes, cause=self.cause, cencode=self.cencode)
+        if categorical and data is None:
+            raise InputError("categorical= needs data (a table); code arrays yourself",
+                             column="categorical")
         if data is not None:
             inp = from_frame(
                 data,
@@ -165,6 +170,7 @@ class FineGray:
                 reference=reference,
                 missing=missing,
                 causes=causes,
+                categorical=categorical or (),
                 cencode=self.cencode,
             )
         else:

@@ -49,6 +49,7 @@ def from_frame(
     missing: str,
     causes: list[int] | None = None,
     cencode: int = 0,
+    categorical: Sequence[str] = (),
 ) -> FGInput:
     """Validate a table with :func:`~drivervte.survival.cohort.prepare_cohort`.
 
@@ -71,6 +72,7 @@ def from_frame(
         reference=reference,
         missing=missing,
         causes=causes if cencode == 0 else None,
+        categorical=categorical,
     )
     if cencode != 0:
         check_status_codes(coh.status, causes, cencode=cencode, column=status, rows=coh.rows)

@@ -264,8 +264,13 @@ class Logistic:
         X: Any = None,
         reference: Mapping[str, Any] | None = None,
         missing: str = "error",
+        categorical: Sequence[str] | None = None,
     ) -> Logistic:
         """Fit; ``data`` a DataFrame/path with column names, or arrays ``outcome`` and ``X``.
+
+        With ``data``, covariates are coded by
+        :func:`~drivervte.survival.design.design_matrix` (``reference={col: level}``;
+        ``categorical=[...]`` codes numeric columns as categories, e.g. stage 1-4).
 
         ``outcome`` must be 0/1 (or boolean). An intercept is always included.
         """
@@ -277,9 +282,13 @@ class Logistic:
             covariates = [covariates]
         if data is not None and X is not None:
             raise InputError("give either data (with covariate columns) or X, not both", column="X")
+        if categorical and data is None:
+            raise InputError("categorical= needs data (a table); code arrays yourself",
+                             column="categorical")
         excluded: list[dict] = []
         if data is not None:
-            y, Xa, names, excluded = _from_table(data, outcome, covariates, reference, missing)
+            y, Xa, names, excluded = _from_table(data, outcome, covariates, reference, missing,
+                                                 categorical or ())
         else:
             if X is None:
                 raise InputError("give X (an n x p array) or data with covariates", column="X")
@@ -443,7 +452,7 @@ def _outcome(values: np.ndarray, column: str, rows: np.ndarray | None = None) ->
     return y
 
 
-def _from_table(data, outcome, covariates, reference, missing):
+def _from_table(data, outcome, covariates, reference, missing, categorical=()):
     from drivervte.survival.cohort import read_table
     from drivervte.survival.design import design_matrix, missing_mask
 
@@ -486,5 +495,6 @@ def _from_table(data, outcome, covariates, reference, missing):
                 "outcome must be 0/1 (or true/false)", column=outcome, rows=kept[np.isnan(yv)]
             )
     y = _outcome(np.asarray(yv), outcome, kept)
-    X, names = design_matrix(sub, list(covariates), reference, rows=kept)
+    X, names = design_matrix(sub, list(covariates), reference, categorical=categorical,
+                             rows=kept)
     return y, X, names, excluded
