@@ -257,11 +257,18 @@ def categorical_levels(data: pd.DataFrame, covariates: Sequence[str], names: Seq
                   if nm.startswith(f"{col}[T.") and nm.endswith("]")]
         if not others:
             continue
-        seen = {f"{v}" for v in pd.unique(data[col].iloc[rows].dropna())}
-        refs = [lv for lv in seen if lv not in others]
+        values = data[col]
+        refs = _unseen(values, others)
+        if len(refs) != 1 and len(rows) < len(values):  # a level only in excluded rows
+            refs = _unseen(values.iloc[rows], others)
         if len(refs) == 1:
             out[col] = (refs[0], others)
     return out
+
+
+def _unseen(values: pd.Series, others: list[str]) -> list[str]:
+    """Observed levels (as text) of ``values`` that are not in ``others``."""
+    return [lv for lv in {f"{v}" for v in pd.unique(values.dropna())} if lv not in others]
 
 
 def profile_matrix(profiles: Any, names: Sequence[str],
