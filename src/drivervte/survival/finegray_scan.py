@@ -326,7 +326,10 @@ def add_psi(D: FGData, qfun, R: np.ndarray) -> None:
 
     (:math:`C_g` the competing failures of group g, :math:`d_{kg}` the cause-1 failures of
     group g at :math:`t_k`: ``crrvv`` pairs failures and competing failures of the *same*
-    censoring group, and so do we).
+    censoring group, and so do we, so that the variance is ``crr$var``. The exact derivative
+    of ``crr``'s estimator would pair *all* failures with group g's competing failures (each
+    group's :math:`\\hat G` enters every risk set); on simulated data the difference was
+    <= 0.2% of the SEs. :mod:`.finegray_predict` uses the exact pairing for the baseline.)
     """
     for g in range(D.ncg):
         sel = np.flatnonzero(D.group == g) if D.ncg > 1 else None
