@@ -90,12 +90,15 @@ def cox_cmd(
 
     model = CoxPH(ties=ties, robust=robust, level=level_fraction(level))
     with capture_warnings() as caught:
-        df = read_table(file, table=table)
+        ref = parse_reference(reference)
+        cats = parse_list(categorical, option="--categorical")
+        extra = (strata, cluster, weights, entry)
+        used = [time, status, *covs, *(c for c in extra if c), *ref, *cats]
+        df = read_table(file, table=table, columns=used)  # only the columns used
         model.fit(
             df, time=time, status=status, covariates=covs, cause=cause, strata=strata,
             cluster=cluster, weights=weights, entry=entry,
-            reference=parse_reference(reference), missing=missing, causes=declared,
-            categorical=parse_list(categorical, option="--categorical"),
+            reference=ref, missing=missing, causes=declared, categorical=cats,
         )  # fmt: skip
     result = model.result_
     if as_json:

@@ -84,7 +84,8 @@ def cuminc_cmd(
         raise InputError(f"plot file must end in {', '.join(PLOT_SUFFIXES)}", column="--plot")
     check_missing(missing)
     declared = parse_causes(causes, cause=cause, cencode=cencode)
-    df = read_table(file, table=table)
+    used = [time, status, *(c for c in (group, strata) if c)]
+    df = read_table(file, table=table, columns=used)  # only the columns used
     if cencode != 0:
         if status not in df.columns:
             raise InputError(f"no such column; the table has {list(df.columns)}", column=status)

@@ -58,9 +58,10 @@ def logistic_cmd(
 
     model = Logistic(method="firth" if firth else "ml", level=level_fraction(level))
     with capture_warnings() as caught:
-        df = read_table(file, table=table)
-        model.fit(df, outcome=outcome, covariates=covs, reference=parse_reference(reference),
-                  categorical=parse_list(categorical, option="--categorical"),
+        ref = parse_reference(reference)
+        cats = parse_list(categorical, option="--categorical")
+        df = read_table(file, table=table, columns=[outcome, *covs, *ref, *cats])
+        model.fit(df, outcome=outcome, covariates=covs, reference=ref, categorical=cats,
                   missing=missing)  # fmt: skip
     result = model.result_
     if as_json:
