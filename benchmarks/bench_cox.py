@@ -9,8 +9,11 @@ seconds (``time.process_time``, all threads) are recorded too: on a shared machi
 are the fairer comparison. Set ``OPENBLAS_NUM_THREADS=1`` on a loaded machine: BLAS threads
 spinning against other processes can double the wall time.
 
+R ``survival::coxph`` (Efron, ``eps = 1e-12``) is run through ``Rscript`` at ``--r-sizes``
+(default 1e6) when R is installed: its fit time and the largest coefficient difference.
+
 Usage: ``python benchmarks/bench_cox.py [--sizes 10000,100000,1000000] [--repeat 1]
-[--naive-max 3000] [--no-others] [--statsmodels-max 100000]``. Prints one JSON object per size and a summary table.
+[--naive-max 3000] [--no-others] [--statsmodels-max 100000] [--r-sizes 1000000]``. Prints one JSON object per size and a summary table.
 """
 
 from __future__ import annotations
@@ -78,6 +81,45 @@ def timed(fn, repeat: int):
     return best, out
 
 
+_R_COXPH = r"""
+suppressPackageStartupMessages({library(survival); library(jsonlite)})
+args <- commandArgs(TRUE)
+d <- read.csv(args[1])
+covs <- setdiff(names(d), c("T", "E"))
+f <- as.formula(paste("Surv(T, E) ~", paste(covs, collapse = " + ")))
+el <- system.time(fit <- coxph(f, data = d, ties = "efron",
+                               control = coxph.control(eps = 1e-12, iter.max = 50)))
+cat(toJSON(list(seconds = el[["elapsed"]], coef = unname(coef(fit)),
+                se = unname(sqrt(diag(fit$var)))), digits = NA, auto_unbox = TRUE))
+"""
+
+
+def run_r_coxph(tt, st, X, timeout: float) -> dict:
+    """R ``survival::coxph`` (Efron, eps = 1e-12) on the same data via ``Rscript``: its fit
+    time (``system.time``, reading the CSV excluded) and coefficients."""
+    import shutil
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    if shutil.which("Rscript") is None:
+        return {"skipped": "Rscript not found"}
+    with tempfile.TemporaryDirectory() as tmp:
+        csv, script = Path(tmp) / "d.csv", Path(tmp) / "c.R"
+        cols = [f"x{j}" for j in range(X.shape[1])]
+        np.savetxt(csv, np.column_stack((tt, st, X)), delimiter=",", fmt="%.17g",
+                   header=",".join(["T", "E", *cols]), comments="")
+        script.write_text(_R_COXPH)
+        try:
+            p = subprocess.run(["Rscript", str(script), str(csv)], capture_output=True,
+                               text=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            return {"skipped": f"timeout after {timeout} s"}
+        if p.returncode != 0:
+            return {"skipped": "failed: " + p.stderr.strip()[-200:]}
+        return json.loads(p.stdout)
+
+
 def bench_one(n: int, args: argparse.Namespace) -> dict:
     """Time every implementation at one n; returns the JSON record."""
     tt, st, X = simulate(n)
@@ -92,6 +134,15 @@ def bench_one(n: int, args: argparse.Namespace) -> dict:
         sec, b = timed(lambda: naive_efron(tt, st, X), 1)
         rec["naive_s"] = sec
         rec["maxdiff_naive"] = float(np.max(np.abs(b - ours)))
+    if str(n) in args.r_sizes.split(","):
+        r = run_r_coxph(tt, st, X, args.timeout)
+        if "skipped" in r:
+            rec["R_coxph"] = r["skipped"]
+        else:
+            rec["R_coxph_s"] = r["seconds"]
+            rec["maxdiff_R_coxph"] = float(np.max(np.abs(np.asarray(r["coef"]) - ours)))
+            rec["maxreldiff_R_coxph_se"] = float(np.max(np.abs(
+                np.asarray(r["se"]) / np.sqrt(np.diag(model.result_.vcov)) - 1)))
     if not args.no_others:
         import pandas as pd
         from lifelines import CoxPHFitter
@@ -130,6 +181,9 @@ def main() -> None:
         default=100000,
         help="largest n for statsmodels PHReg (O(n^2)-like; ~160 s at 1e5)",
     )
+    ap.add_argument("--r-sizes", default="1000000",
+                    help="sizes at which R survival::coxph is run too (needs Rscript)")
+    ap.add_argument("--timeout", type=float, default=600)
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     rows = []
