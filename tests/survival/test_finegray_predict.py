@@ -338,3 +338,34 @@ def test_unconverged_fit_warns_and_says_so():
     with pytest.warns(ConvergenceWarning, match="not reliable"):
         pr = fg.predict([[0.0]], [5.0])
     assert any("did not converge" in n for n in pr.notes)
+
+
+def test_fit_and_predict_from_polars_duckdb_and_a_path(fitted, tmp_path):
+    """The table may be a polars DataFrame, a DuckDB relation or a file path (read by
+    read_table): the same fit, and profiles by level still work."""
+    duckdb = pytest.importorskip("duckdb")
+    pl = pytest.importorskip("polars")
+    fg, df = fitted
+    path = tmp_path / "c.parquet"
+    df.to_parquet(path)
+    p = {"egfr": "mut", "age": 64, "stage": "IVB"}
+    ref = fg.predict(p, [6, 12])
+    for data in (pl.from_pandas(df), duckdb.connect().from_df(df), str(path)):
+        other = FineGray().fit(data, time="time", status="status",
+                               covariates=["egfr", "age", "stage"], reference={"stage": "IIIB"})
+        np.testing.assert_allclose(other.coef_, fg.coef_, rtol=1e-12)
+        np.testing.assert_allclose(other.predict(p, [6, 12]).se, ref.se, rtol=1e-12)
+
+
+def test_flag_words_in_profiles(fitted):
+    fg, _ = fitted
+    assert fg.flags_ == {"egfr"}
+    p = {"age": 64, "stage": "IVB"}
+    a, b = fg.predict({**p, "egfr": "MUT "}, [6]), fg.predict({**p, "egfr": 1}, [6])
+    np.testing.assert_array_equal(a.se, b.se)
+    assert fg.predict({**p, "egfr": "wt"}, [6]).values[0]["egfr"] == 0.0
+    with pytest.raises(InputError) as e:
+        fg.predict({**p, "egfr": "maybe"}, [6])
+    assert e.value.column == "egfr"
+    with pytest.raises(InputError):  # words only for flag columns
+        fg.predict({"egfr": 1, "age": "old", "stage": "IVB"}, [6])

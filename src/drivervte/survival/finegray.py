@@ -41,7 +41,11 @@ from drivervte.survival.causes import normalize_causes
 from drivervte.survival.finegray_dense import dense_eval
 from drivervte.survival.finegray_input import FGInput, from_arrays, from_frame
 from drivervte.survival.finegray_newton import newton
-from drivervte.survival.finegray_predict import CIFPrediction, categorical_levels
+from drivervte.survival.finegray_predict import (
+    CIFPrediction,
+    categorical_levels,
+    flag_columns,
+)
 from drivervte.survival.finegray_predict import predict as predict_with_ci
 from drivervte.survival.finegray_result import FineGrayResult, build_result
 from drivervte.survival.finegray_scan import (
@@ -159,6 +163,9 @@ class FineGray:
             raise InputError("categorical= needs data (a table); code arrays yourself",
                              column="categorical")
         if data is not None:
+            from drivervte.survival.tables import read_table
+
+            data = read_table(data)  # a pandas DataFrame as is; polars, DuckDB, a path
             inp = from_frame(
                 data,
                 time=time,
@@ -189,11 +196,11 @@ class FineGray:
         if inp.X2.shape[1] and tf is None:
             raise InputError("cov2 needs tf (a function of time)", column="tf")
         self._check(inp)
-        self.levels_ = (
-            categorical_levels(data, covariates or [], inp.names, inp.rows)
-            if data is not None
-            else {}
-        )
+        if data is not None:
+            self.levels_ = categorical_levels(data, covariates or [], inp.names, inp.rows)
+            self.flags_ = flag_columns(data, covariates or [], inp.names)
+        else:
+            self.levels_, self.flags_ = {}, set()
         if inp.entry is not None:
             from drivervte.survival.finegray_ltrunc import fit_ltrunc
 

@@ -70,7 +70,7 @@ only.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from statistics import NormalDist
 from typing import Any
@@ -93,6 +93,7 @@ __all__ = [
     "baseline_influence",
     "baseline_terms",
     "categorical_levels",
+    "flag_columns",
     "influence_cross",
     "predict",
     "profile_matrix",
@@ -266,20 +267,54 @@ def categorical_levels(data: pd.DataFrame, covariates: Sequence[str], names: Seq
     return out
 
 
+def flag_columns(data: pd.DataFrame, covariates: Sequence[str], names: Sequence[str]) -> set[str]:
+    """Covariates coded as one 0/1 column from yes/no words (``mut``/``wt``, ...) in the
+    data, as :func:`~drivervte.survival.design.design_matrix` codes them."""
+    from drivervte.survival.design import FLAG_NEGATIVE, FLAG_POSITIVE
+
+    out = set()
+    for col in covariates:
+        values = data[col]
+        if col in names and not pd.api.types.is_numeric_dtype(values.dtype):
+            words = {f"{v}".strip().lower() for v in pd.unique(values.dropna())}
+            if words and words <= (FLAG_POSITIVE | FLAG_NEGATIVE):
+                out.add(col)
+    return out
+
+
+def _flag_value(value: str, i: int, key: str) -> float:
+    from drivervte.survival.design import FLAG_NEGATIVE, FLAG_POSITIVE
+
+    word = value.strip().lower()
+    if word in FLAG_POSITIVE:
+        return 1.0
+    if word in FLAG_NEGATIVE:
+        return 0.0
+    try:
+        return float(word)
+    except ValueError:
+        raise InputError(f"profile {i}: {value!r} is not a yes/no word (e.g. mut/wt, yes/no) "
+                         "or 1/0", column=key) from None
+
+
 def _unseen(values: pd.Series, others: list[str]) -> list[str]:
     """Observed levels (as text) of ``values`` that are not in ``others``."""
     return [lv for lv in {f"{v}" for v in pd.unique(values.dropna())} if lv not in others]
 
 
 def profile_matrix(profiles: Any, names: Sequence[str],
-                   levels: Mapping[str, tuple[str, list[str]]] | None = None):
+                   levels: Mapping[str, tuple[str, list[str]]] | None = None,
+                   flags: Collection[str] = ()):
     """Covariate profiles -> (m, p) matrix in the fit's design coding, and the values used.
 
     ``profiles``: an (m, p) array in the order of ``names``; a DataFrame or a list of
     mappings keyed by design column names (``egfr``, ``age``, ``stage[T.IV]``); a
     categorical covariate may instead be given by its level, ``{"stage": "IV"}`` (its
     dummies are then set, the reference level giving all zeros; ``levels`` maps the column
-    to ``(reference, [other levels])``). Every design column must be given.
+    to ``(reference, [other levels])``). A yes/no flag column (``flags``, text such as
+    ``mut``/``wt`` in the data) may be given by its words too (``{"egfr": "mut"}`` is 1,
+    with the words of :data:`~drivervte.survival.design.FLAG_POSITIVE` /
+    :data:`~drivervte.survival.design.FLAG_NEGATIVE`). Every design column must be given.
     """
     names = list(names)
     levels = dict(levels or {})
@@ -318,6 +353,8 @@ def profile_matrix(profiles: Any, names: Sequence[str],
                                  f"{names}", column=key)
             if key in vals:
                 _set_once(vals, key, np.nan, i, key)
+            if key in flags and isinstance(value, str):
+                value = _flag_value(value, i, key)
             try:
                 vals[key] = float(value)
             except (TypeError, ValueError):
@@ -381,7 +418,8 @@ def predict(fg, profiles: Any, times: Any, *, level: float | None = None,
                          column="times")
     if t.size == 0 or not np.all(np.isfinite(t)) or np.any(t < 0):
         raise InputError("times must be finite numbers >= 0", column="times")
-    Z, values = profile_matrix(profiles, fg.names_, getattr(fg, "levels_", None))
+    Z, values = profile_matrix(profiles, fg.names_, getattr(fg, "levels_", None),
+                               getattr(fg, "flags_", ()))
     beta = fg.coef_
     S0, lam, A, H = baseline_terms(D, beta)
     kappa = np.searchsorted(D.uft, t, side="right")  # failure times <= t
