@@ -6,6 +6,12 @@
 - :mod:`.cuminc`       :func:`cumulative_incidence` (``cmprsk::cuminc`` / ``timepoints``)
 - :mod:`.gray`         :func:`gray_test` (``cmprsk::cuminc`` ``$Tests``)
 - :mod:`.simulate`     :func:`simulate_cohort` (synthetic NSCLC cohorts)
+
+Imported from their own modules (they load SciPy/statsmodels, kept out of this package's
+import): :class:`.finegray.FineGray` (``cmprsk::crr``; delayed entry as ``survival::finegray``;
+:meth:`~.finegray.FineGray.predict`, see :mod:`.finegray_predict`), :class:`.cox.CoxPH`
+(``survival::coxph``), :class:`.logistic.Logistic` (``glm``, Firth). Reading files:
+:mod:`.tables`; declared cause codes: :mod:`.causes`.
 """
 
 from drivervte.survival.cohort import (
