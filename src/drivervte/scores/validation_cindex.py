@@ -44,20 +44,22 @@ no standard error is reported (pec reports none either). When :math:`\\hat G(T_i
 (the last rows at risk are the case and a censoring), pec returns NaN (Inf/Inf); so does
 this function, with a ``reason`` (checked in R with pec 2022.5.4, not in the fixture).
 
-Complexity O(n log n): pairs are counted with Fenwick trees over marker ranks while sweeping
-the rows in time order.
+Complexity O(n log n), vectorized: the weighted pair counts are two-dimensional dominance
+sums (time position x marker rank) computed level by level over dyadic blocks of the time
+order (:func:`_prefix_dominance`), with no Python loop over rows (about 0.05 s per horizon at
+n = 1e5 on a shared 2-core machine; ``benchmarks/bench_validation_bootstrap.py``).
 """
 
 from __future__ import annotations
 
-import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from drivervte.scores.validation_auc import CensoringKM
 
-__all__ = ["CIndexEstimate", "cindex_competing"]
+__all__ = ["CIndexEstimate", "cindex_competing", "cindex_competing_times"]
 
 
 @dataclass
@@ -76,38 +78,50 @@ class CIndexEstimate:
                 "reason": self.reason}
 
 
-class _Fenwick:
-    """Prefix sums of weights over ranks 0..m-1 (O(log m) add and query)."""
+def _prefix_dominance(rank_by_pos: np.ndarray, weights: np.ndarray, q: np.ndarray,
+                      r: np.ndarray) -> np.ndarray:
+    """Weighted 2-D dominance sums: ``out[i, c] = sum_{p < q[i], rank[p] < r[i]} w[p, c]``.
 
-    def __init__(self, m: int) -> None:
-        self.tree = np.zeros(m + 1)
-        self.m = m
-
-    def add(self, i: int, w: float) -> None:
-        i += 1
-        while i <= self.m:
-            self.tree[i] += w
-            i += i & -i
-
-    def prefix(self, i: int) -> float:
-        """Sum over ranks < i."""
-        s = 0.0
-        while i > 0:
-            s += self.tree[i]
-            i -= i & -i
-        return s
-
-
-def _below_tie(fw: _Fenwick, r: int, tie: float) -> float:
-    """Weight of inserted rows with a lower marker rank, plus ``tie`` times the tied ones."""
-    lo = fw.prefix(r)
-    return lo + tie * (fw.prefix(r + 1) - lo)
-
-
-def _inverse(g: float) -> float:
-    """1/g as a Python float, inf for g = 0 (Python floats: inf * 0 is nan, no warning; the
-    caller reports an infinite denominator as an undefined C with its reason)."""
-    return 1.0 / g if g > 0 else math.inf
+    Points are positions ``0..n-1`` (an order of the rows) with integer ranks
+    ``rank_by_pos`` and weight columns ``weights`` (n x k). ``[0, q)`` is cut into the
+    dyadic blocks of its binary digits (as a Fenwick tree does); at level b the points are
+    kept sorted by (position >> b, rank), so that the weight of one block below a rank is one
+    ``searchsorted`` into that order plus a difference of cumulative sums. The order at
+    level b comes from the order at level b + 1 by a stable partition of each block on bit
+    b of the position (cumulative sums, no sort), so the whole is O(n log n) in vectorized
+    NumPy with no Python loop over rows: log2(n) levels of O(n) work plus O(log n) per
+    query.
+    """
+    n = rank_by_pos.size
+    out = np.zeros((q.size, weights.shape[1]))
+    if n == 0 or q.size == 0:
+        return out
+    m = np.int64(int(rank_by_pos.max()) + 2)
+    top = n.bit_length()  # 2**top > n: one block at the top level
+    arr = np.argsort(rank_by_pos, kind="stable").astype(np.int64)  # level `top`
+    idx = np.arange(n, dtype=np.int64)
+    q = q.astype(np.int64)
+    r = r.astype(np.int64)
+    for b in range(top - 1, -1, -1):
+        # stable partition of each level-(b+1) block on bit b: level-b order
+        bit = (arr >> b) & 1
+        zeros_before = np.concatenate(([0], np.cumsum(1 - bit)))
+        start = (arr >> (b + 1)) << (b + 1)
+        z_in = zeros_before[idx] - zeros_before[start]
+        n_zero = np.minimum(np.int64(1) << b, n - start)
+        new = start + np.where(bit == 0, z_in, n_zero + (idx - start) - z_in)
+        nxt = np.empty_like(arr)
+        nxt[new] = arr
+        arr = nxt
+        sel = np.flatnonzero((q >> b) & 1)
+        if sel.size == 0:
+            continue
+        key = (arr >> b) * m + rank_by_pos[arr]
+        cw = np.vstack((np.zeros((1, weights.shape[1])), np.cumsum(weights[arr], axis=0)))
+        blk = (q[sel] >> b) - 1
+        lo = np.searchsorted(key, blk * m + r[sel], side="left")
+        out[sel] += cw[lo] - cw[blk << b]
+    return out
 
 
 def cindex_competing(time: np.ndarray, status: np.ndarray, marker: np.ndarray, tau: float,
@@ -136,6 +150,21 @@ def cindex_competing(time: np.ndarray, status: np.ndarray, marker: np.ndarray, t
         :math:`Q_{ij} = I(M_i > M_j)` of Wolbers 2014, ``tiedPredictionsIn = FALSE``);
         either way the pair stays in the denominator.
     """
+    return cindex_competing_times(time, status, marker, [tau], cause, weights, km,
+                                  marker_ties)[0]
+
+
+def cindex_competing_times(time: np.ndarray, status: np.ndarray, marker: np.ndarray,
+                           taus: Sequence[float], cause: int = 1, weights: str = "km",
+                           km: CensoringKM | None = None,
+                           marker_ties: str = "half") -> list[CIndexEstimate]:
+    """:func:`cindex_competing` at each horizon of ``taus``, with one pass over the data.
+
+    A case's pairs, weights and concordance do not depend on the horizon (only whether the
+    case counts does), so the per-case sums are computed once and the estimate at each
+    ``tau`` sums the cases with :math:`T_i \\le \\tau`: the cost of several horizons is
+    that of one. Arguments as :func:`cindex_competing`.
+    """
     if weights not in ("km", "none"):
         raise ValueError("weights must be 'km' or 'none'")
     if marker_ties not in ("half", "zero"):
@@ -145,76 +174,70 @@ def cindex_competing(time: np.ndarray, status: np.ndarray, marker: np.ndarray, t
     status = np.asarray(status)
     marker = np.asarray(marker, float)
     n = time.size
+    taus = [float(t) for t in taus]
     if weights == "km":
         km = km if km is not None else CensoringKM.fit(time, status)
         g_minus = km.surv(time, left=True)
         g_at = km.surv(time)
     else:
         g_minus = g_at = np.ones(n)
-    _, rank = np.unique(marker, return_inverse=True)
-    m = int(rank.max()) + 1 if n else 1
-    case = (time <= tau) & (status == cause)
-    comp = (status != 0) & (status != cause)
-    num = den = 0.0
-    pairs = 0
-    # type A: j with T_j > T_i; sweep times from the largest down
-    fw = _Fenwick(m)
-    order = np.argsort(-time, kind="stable")
-    inserted = 0
-    k = 0
-    while k < n:
-        t = time[order[k]]
-        block = [order[k]]
-        k += 1
-        while k < n and time[order[k]] == t:
-            block.append(order[k])
-            k += 1
-        # rows censored at the case's own time are still comparable (pec's convention)
-        censored = [i for i in block if status[i] == 0]
-        for i in censored:
-            fw.add(int(rank[i]), 1.0)
-        inserted += len(censored)
-        for i in block:
-            if case[i] and inserted:
-                w = _inverse(float(g_minus[i]) * float(g_at[i]))
-                num += w * float(_below_tie(fw, int(rank[i]), tie))
-                den += w * inserted
-                pairs += inserted
-        for i in block:
-            if status[i] != 0:
-                fw.add(int(rank[i]), 1.0)
-                inserted += 1
-    # type B: j with a competing event at T_j <= T_i; sweep from the smallest time up
-    fw = _Fenwick(m)
-    wsum = 0.0
-    order = np.argsort(time, kind="stable")
-    n_comp = 0
-    k = 0
-    while k < n:
-        t = time[order[k]]
-        block = [order[k]]
-        k += 1
-        while k < n and time[order[k]] == t:
-            block.append(order[k])
-            k += 1
-        for j in block:
-            if comp[j]:
-                wj = _inverse(float(g_minus[j]))
-                fw.add(int(rank[j]), wj)
-                wsum += wj
-                n_comp += 1
-        for i in block:
-            if case[i] and n_comp:
-                wi = _inverse(float(g_minus[i]))
-                num += wi * float(_below_tie(fw, int(rank[i]), tie))
-                den += wi * wsum
-                pairs += n_comp
-    if not np.isfinite(den):
-        return CIndexEstimate(float(tau), float("nan"), pairs, weights,
-                              "the censoring survival estimate is 0 at a case's time (everyone "
-                              "left then is censored at it): IPCW C undefined; use "
-                              "weights='none'")
-    if den <= 0:
-        return CIndexEstimate(float(tau), float("nan"), pairs, weights,
-                              f"no comparable pair by time {tau:g}: C-index undefined")
-    return CIndexEstimate(float(tau), float(num / den), pairs, weights)
+    case_rows = np.flatnonzero((time <= max(taus, default=-np.inf)) & (status == cause))
+    case_rows = case_rows[np.argsort(time[case_rows], kind="stable")]
+    k = case_rows.size
+    num_i = den_i = np.zeros(0)
+    pairs_i = np.zeros(0, np.int64)
+    if k:
+        comp = (status != 0) & (status != cause)
+        _, rank = np.unique(marker, return_inverse=True)
+        # positions: time order, events before censorings at a tied time; for a case i,
+        # q_i = #{rows before T_i or with an event at T_i}: type-A partners are the
+        # positions >= q_i (later, or censored at T_i), type-B partners the competing
+        # events at positions < q_i
+        _, tid = np.unique(time, return_inverse=True)
+        key = 2 * tid.astype(np.int64) + (status == 0)
+        order = np.argsort(key, kind="stable")
+        q = np.searchsorted(key[order], key[case_rows] | 1, side="left")
+        with np.errstate(divide="ignore"):
+            w_comp = np.where(comp, 1.0 / g_minus, 0.0)[order]
+        r = rank[case_rows]
+        both = _prefix_dominance(rank[order], np.column_stack((np.ones(n), w_comp)),
+                                 np.concatenate((q, q)), np.concatenate((r, r + 1)))
+        below, tied = both[:k], both[k:] - both[:k]
+        # type A: all rows with a lower rank minus those at positions < q_i
+        sorted_rank = np.sort(rank)
+        all_below = np.searchsorted(sorted_rank, r, side="left")
+        all_tied = np.searchsorted(sorted_rank, r, side="right") - all_below
+        n_a = n - q
+        a_num = (all_below - below[:, 0]) + tie * (all_tied - tied[:, 0])
+        # type B: competing events at positions < q_i, each weighted 1/G(T_j-)
+        n_b = np.concatenate(([0], np.cumsum(comp[order])))[q]
+        w_b_sum = np.concatenate(([0.0], np.cumsum(w_comp)))[q]
+        b_num = below[:, 1] + tie * tied[:, 1]
+        gm, ga = g_minus[case_rows], g_at[case_rows]
+        use_a, use_b = n_a > 0, n_b > 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            w_a = 1.0 / (gm * ga)
+            w_b = 1.0 / gm
+            num_i = (np.where(use_a, w_a * a_num, 0.0) + np.where(use_b, w_b * b_num, 0.0))
+            den_i = (np.where(use_a, w_a * n_a, 0.0) + np.where(use_b, w_b * w_b_sum, 0.0))
+        pairs_i = n_a + n_b
+    t_case = time[case_rows]
+    with np.errstate(invalid="ignore"):
+        cum_num = np.concatenate(([0.0], np.cumsum(num_i)))
+        cum_den = np.concatenate(([0.0], np.cumsum(den_i)))
+    cum_pairs = np.concatenate(([0], np.cumsum(pairs_i)))
+    out = []
+    for tau in taus:
+        j = int(np.searchsorted(t_case, tau, side="right"))
+        num, den, pairs = float(cum_num[j]), float(cum_den[j]), int(cum_pairs[j])
+        if not np.isfinite(den):
+            out.append(CIndexEstimate(
+                tau, float("nan"), pairs, weights,
+                "the censoring survival estimate is 0 at a case's time (everyone left then "
+                "is censored at it): IPCW C undefined; use weights='none'"))
+        elif den <= 0:
+            out.append(CIndexEstimate(tau, float("nan"), pairs, weights,
+                                      f"no comparable pair by time {tau:g}: C-index undefined"))
+        else:
+            out.append(CIndexEstimate(tau, num / den, pairs, weights))
+    return out

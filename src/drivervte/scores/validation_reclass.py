@@ -27,25 +27,37 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from drivervte.survival.cuminc import cumulative_incidence
-
-__all__ = ["nri_competing"]
+__all__ = ["nri_competing", "nri_competing_times"]
 
 
-def _cif_at(time: np.ndarray, status: np.ndarray, t: float, cause: int) -> float:
+def _cif_at(time: np.ndarray, status: np.ndarray, ts: np.ndarray, cause: int) -> np.ndarray:
+    """Aalen-Johansen cumulative incidence of ``cause`` at each of ``ts`` (NaN after the
+    last follow-up), the point estimate of :func:`drivervte.survival.cuminc.aalen_johansen`
+    (``cmprsk::cuminc``) with the same arithmetic, computed once for all ``ts``.
+
+    When everyone left at the last time has an event, the all-cause survival is 0 there and
+    the cumulative incidence is final: it stays defined after the last time.
+    """
+    ts = np.asarray(ts, float)
     if time.size == 0:
-        return float("nan")
+        return np.full(ts.shape, np.nan)
+    tmax = float(time.max())
     if not np.any(status != 0):
-        return 0.0 if time.max() >= t else float("nan")
-    # when everyone left at the last time has an event, the all-cause survival is 0 there
-    # and the cumulative incidence is final: it stays defined after the last time
-    final = bool(np.all(status[time == time.max()] != 0))
-    tq = min(t, float(time.max())) if final else t
-    res = cumulative_incidence(time, status)
-    curve = res.curves["1"].get(str(int(cause)))
-    if curve is None:
-        return 0.0 if time.max() >= tq else float("nan")
-    return float(curve.at(np.array([tq]))[0][0])
+        return np.where(ts <= tmax, 0.0, np.nan)
+    final = bool(np.all(status[time == tmax] != 0))
+    tq = np.minimum(ts, tmax) if final else ts
+    u, inv, counts = np.unique(time, return_inverse=True, return_counts=True)
+    d1 = np.bincount(inv, weights=(status == cause).astype(float), minlength=u.size)
+    nd = np.bincount(inv, weights=(status != 0).astype(float), minlength=u.size)
+    rs = (time.size - np.concatenate(([0], np.cumsum(counts)[:-1]))).astype(float)
+    keep = nd > 0
+    u, d1, nd, rs = u[keep], d1[keep], nd[keep], rs[keep]
+    fkn = np.cumprod((rs - nd) / rs)
+    fk = np.concatenate(([1.0], fkn[:-1]))
+    f = np.cumsum(fk * d1 / rs)
+    idx = np.searchsorted(u, tq, side="right") - 1
+    est = np.where(idx >= 0, f[np.maximum(idx, 0)], 0.0)
+    return np.where(tq > tmax, np.nan, est)
 
 
 def nri_competing(time: np.ndarray, status: np.ndarray, old: np.ndarray, new: np.ndarray,
@@ -53,10 +65,20 @@ def nri_competing(time: np.ndarray, status: np.ndarray, old: np.ndarray, new: np
                   cutoffs: Sequence[float] | None = None) -> dict:
     """NRI at ``t``: ``{time, type, cutoffs, nri, nri_events, nri_nonevents, p_up, p_down,
     reason}`` (continuous when ``cutoffs`` is None, else category)."""
+    return nri_competing_times(time, status, old, new, [t], cause, cutoffs)[0]
+
+
+def nri_competing_times(time: np.ndarray, status: np.ndarray, old: np.ndarray,
+                        new: np.ndarray, times: Sequence[float], cause: int = 1,
+                        cutoffs: Sequence[float] | None = None) -> list[dict]:
+    """:func:`nri_competing` at each of ``times``: the up/down split does not depend on the
+    time, so each of the three cumulative incidence curves (all, up, down) is computed once
+    (linear after one sort)."""
     time = np.asarray(time, float)
     status = np.asarray(status)
     old = np.asarray(old, float)
     new = np.asarray(new, float)
+    ts = np.asarray([float(t) for t in times])
     if cutoffs is None:
         up, down = new > old, new < old
         kind = "continuous"
@@ -66,20 +88,28 @@ def nri_competing(time: np.ndarray, status: np.ndarray, old: np.ndarray, new: np
         c_new = np.searchsorted(cuts, new, side="right")
         up, down = c_new > c_old, c_new < c_old
         kind = "category"
-    out = {"time": float(t), "type": kind,
-           "cutoffs": None if cutoffs is None else [float(c) for c in cutoffs],
-           "p_up": float(up.mean()), "p_down": float(down.mean())}
-    f_all = _cif_at(time, status, t, cause)
+    p_up, p_down = float(up.mean()), float(down.mean())
+    f_all = _cif_at(time, status, ts, cause)
+    f_up = _cif_at(time[up], status[up], ts, cause) if up.any() else np.zeros(ts.size)
+    f_down = (_cif_at(time[down], status[down], ts, cause) if down.any()
+              else np.zeros(ts.size))
     nan = float("nan")
-    if not np.isfinite(f_all) or f_all <= 0 or f_all >= 1:
-        return {**out, "nri": nan, "nri_events": nan, "nri_nonevents": nan,
-                "reason": f"cumulative incidence at {t:g} is {f_all:.4g}: NRI undefined"}
-    f_up = _cif_at(time[up], status[up], t, cause) if up.any() else 0.0
-    f_down = _cif_at(time[down], status[down], t, cause) if down.any() else 0.0
-    if not (np.isfinite(f_up) and np.isfinite(f_down)):
-        return {**out, "nri": nan, "nri_events": nan, "nri_nonevents": nan,
-                "reason": f"follow-up in the up or down group ends before {t:g}: NRI undefined"}
-    p_up, p_down = out["p_up"], out["p_down"]
-    ne = (f_up * p_up - f_down * p_down) / f_all
-    nne = ((1 - f_down) * p_down - (1 - f_up) * p_up) / (1 - f_all)
-    return {**out, "nri": ne + nne, "nri_events": ne, "nri_nonevents": nne, "reason": None}
+    out = []
+    for k, t in enumerate(ts.tolist()):
+        row = {"time": t, "type": kind,
+               "cutoffs": None if cutoffs is None else [float(c) for c in cutoffs],
+               "p_up": p_up, "p_down": p_down}
+        fa, fu, fd = float(f_all[k]), float(f_up[k]), float(f_down[k])
+        if not np.isfinite(fa) or fa <= 0 or fa >= 1:
+            out.append({**row, "nri": nan, "nri_events": nan, "nri_nonevents": nan,
+                        "reason": f"cumulative incidence at {t:g} is {fa:.4g}: NRI undefined"})
+        elif not (np.isfinite(fu) and np.isfinite(fd)):
+            out.append({**row, "nri": nan, "nri_events": nan, "nri_nonevents": nan,
+                        "reason": f"follow-up in the up or down group ends before {t:g}: "
+                                  "NRI undefined"})
+        else:
+            ne = (fu * p_up - fd * p_down) / fa
+            nne = ((1 - fd) * p_down - (1 - fu) * p_up) / (1 - fa)
+            out.append({**row, "nri": ne + nne, "nri_events": ne, "nri_nonevents": nne,
+                        "reason": None})
+    return out
