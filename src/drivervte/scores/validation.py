@@ -33,12 +33,17 @@ import pandas as pd
 
 from drivervte import DISCLAIMER
 from drivervte.errors import InputError
-from drivervte.results import Result, fmt_num, format_table
+from drivervte.results import Result, fmt_num, format_table, jsonable
 from drivervte.scores.assess import get_score
 from drivervte.scores.validation_auc import CensoringKM, auc_competing, auc_difference
+from drivervte.scores.validation_bootstrap import (
+    add_bootstrap_keys,
+    bootstrap_validation,
+    check_bootstrap_options,
+)
 from drivervte.scores.validation_calibration import calibration_table
-from drivervte.scores.validation_cindex import cindex_competing
-from drivervte.scores.validation_reclass import nri_competing
+from drivervte.scores.validation_cindex import cindex_competing_times
+from drivervte.scores.validation_reclass import nri_competing_times
 from drivervte.survival.cohort import read_table
 from drivervte.survival.kaplan_meier import z_value
 
@@ -71,6 +76,17 @@ class ValidationResult(Result):
       p_down, reason};
     - ``excluded``: list of {row, reason} (0-based rows of the input table);
     - ``warnings``: list of text; ``disclaimer``.
+
+    With ``bootstrap = B > 0`` only (the keys are absent otherwise, so the default output is
+    unchanged; :mod:`drivervte.scores.validation_bootstrap`):
+
+    - each row of ``auc``, ``cindex`` and ``nri`` also has ``se_boot`` (SD of the defined
+      replicates), ``ci_lower``, ``ci_upper`` (percentile interval at ``level``),
+      ``bootstrap`` (B) and ``bootstrap_failed`` (replicates where the statistic was
+      undefined, left out of the SD and the quantiles); the three numbers are null when the
+      estimate itself is (its ``reason`` says why);
+    - ``bootstrap``: {replicates, seed (the seed, or the entropy drawn when none was given:
+      pass it as ``seed`` to repeat the run), level, interval ("percentile"), resampled}.
     """
 
     score: str | None
@@ -92,6 +108,13 @@ class ValidationResult(Result):
     warnings: list[str] = field(default_factory=list)
     disclaimer: str = DISCLAIMER
     _data: dict = field(default_factory=dict, repr=False)
+    _bootstrap: dict | None = field(default=None, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = super().to_dict()
+        if self._bootstrap is not None:
+            d["bootstrap"] = jsonable(self._bootstrap)
+        return d
 
     def summary(self) -> str:
         pct = f"{100 * self.level:g}%"
@@ -100,12 +123,15 @@ class ValidationResult(Result):
                 f"{self.n_censored}; events "
                 + ", ".join(f"cause {k}: {v}" for k, v in self.events.items()))
         parts = [head]
+        boot = self._bootstrap is not None
         rows = [[f"{a['time']:g}", a["estimate"], a["se"],
                  f"[{fmt_num(a['lower'])}, {fmt_num(a['upper'])}]", a["n_cases"],
                  a["n_controls"], c["estimate"]]
+                + ([_ci(c)] if boot else [])
                 for a, c in zip(self.auc, self.cindex, strict=True)]
         parts.append(format_table(["time", "AUC", "SE", f"{pct} CI", "cases", "controls",
-                                   "Wolbers C"], rows, title="Discrimination"))
+                                   "Wolbers C"] + ([f"C {pct} CI*"] if boot else []), rows,
+                                  title="Discrimination"))
         rows = [[r["group"], f"{r['time']:g}", r["n"], r["events"], r["observed"],
                  f"[{fmt_num(r['lower'])}, {fmt_num(r['upper'])}]", r["expected"]]
                 for r in self.calibration]
@@ -119,15 +145,26 @@ class ValidationResult(Result):
                 ["time", "AUC new", "delta", "SE", f"{pct} CI", "p"], rows,
                 title=f"AUC of {self.comparison['model']} minus {self.comparison['reference']}"))
         if self.nri:
-            rows = [[f"{r['time']:g}", r["type"], r["nri"], r["nri_events"],
-                     r["nri_nonevents"]] for r in self.nri]
-            parts.append(format_table(["time", "NRI", "total", "events", "non-events"], rows,
+            rows = [[f"{r['time']:g}", r["type"], r["nri"]] + ([_ci(r)] if boot else [])
+                    + [r["nri_events"], r["nri_nonevents"]] for r in self.nri]
+            parts.append(format_table(["time", "NRI", "total"]
+                                      + ([f"{pct} CI*"] if boot else [])
+                                      + ["events", "non-events"], rows,
                                       title="Net reclassification"))
+        if self._bootstrap is not None:
+            b = self._bootstrap
+            parts.append(f"* bootstrap percentile interval: {b['replicates']} resamples of "
+                         f"the patients (seed {b['seed']}); se_boot and failed resamples "
+                         "per row in --json")
         if self.excluded:
             parts.append(f"excluded rows: {len(self.excluded)} (see excluded in --json)")
         parts.extend(f"warning: {w}" for w in self.warnings)
         parts.append(self.disclaimer)
         return "\n\n".join(parts)
+
+
+def _ci(row: dict) -> str:
+    return f"[{fmt_num(row.get('ci_lower'))}, {fmt_num(row.get('ci_upper'))}]"
 
 
 # --- input ---------------------------------------------------------------------------------
@@ -222,6 +259,8 @@ def validate_score(
     n_groups: int = 4,
     level: float = 0.95,
     db: Any = None,
+    bootstrap: int = 0,
+    seed: int | None = None,
 ) -> ValidationResult:
     """Validate a score (or a predicted risk) at ``times``; see the module docstring.
 
@@ -242,13 +281,21 @@ def validate_score(
         published risk).
     nri_cutoffs: risk cut-offs of the category NRI (None: continuous NRI only).
     n_groups: calibration groups by quantiles of ``predicted`` (with ``predicted``).
+    bootstrap: number B of nonparametric bootstrap resamples of the patients (0: none; else
+        at least 2): adds bootstrap SEs and percentile intervals at ``level`` to the AUC,
+        the C-index and the NRI rows (see :class:`ValidationResult`). The censoring weights
+        and every estimate are recomputed in each resample; cost B times the estimation.
+    seed: seed of ``numpy.random.default_rng`` for the resampling (same seed, same output);
+        None draws fresh entropy, reported in the result's ``bootstrap.seed``.
 
     Raises
     ------
     InputError
         Unknown columns, non-numeric or negative times, non-integer or negative status
-        codes, predicted risks outside [0, 1], unknown score, bad times.
+        codes, predicted risks outside [0, 1], unknown score, bad times, ``bootstrap``
+        negative, 1 or not a whole number, ``seed`` not a whole number >= 0.
     """
+    n_boot, seed_seq = check_bootstrap_options(bootstrap, seed)
     df = read_table(data).reset_index(drop=True)
     z_value(level)
     times = [float(t) for t in times]
@@ -338,7 +385,7 @@ def validate_score(
                         "follow-up time")
     km = CensoringKM.fit(tt, ss)
     aucs = [auc_competing(tt, ss, marker, t, cause, level, km) for t in times]
-    cidx = [cindex_competing(tt, ss, marker, t, cause, "km", km) for t in times]
+    cidx = cindex_competing_times(tt, ss, marker, times, cause, "km", km)
     for e in (*aucs, *cidx):
         if e.reason:
             warnings.append(e.reason)
@@ -385,7 +432,7 @@ def validate_score(
 
     # comparison of two models on the same rows
     comparison = delta = nri = None
-    old = new = None
+    old = new = compared = None
     ref_name = new_name = ""
     if comp_col is not None:
         new, new_name = comp_col[rows], str(compare)
@@ -414,18 +461,42 @@ def validate_score(
                           "reference_auc": [a.as_dict() for a in a_old]}
             delta = [auc_difference(b, a, level).as_dict() for a, b in zip(a_old, a_new,
                                                                              strict=True)]
-            nri = [nri_competing(ts_, ss_, o_, w_, t, cause) for t in times]
+            nri = nri_competing_times(ts_, ss_, o_, w_, times, cause)
             if nri_cutoffs is not None:
-                nri += [nri_competing(ts_, ss_, o_, w_, t, cause, nri_cutoffs) for t in times]
+                nri += nri_competing_times(ts_, ss_, o_, w_, times, cause, nri_cutoffs)
+            compared = sub
     elif compare is not None or gene_column is not None:
         warnings.append("no reference model for the comparison: give --predicted or a score")
 
+    auc_rows = [a.as_dict() for a in aucs]
+    c_rows = [c.as_dict() for c in cidx]
+    boot_info = None
+    if n_boot:
+        assert seed_seq is not None
+        with_nri = compared is not None
+        bs = bootstrap_validation(tt, ss, marker, times, int(cause), n_boot, seed_seq, level,
+                                  old if with_nri else None, new if with_nri else None,
+                                  compared, nri_cutoffs)
+        for name, rows_, summ in (("AUC", auc_rows, bs["auc"]), ("C-index", c_rows,
+                                                                bs["cindex"]),
+                                  ("NRI", nri or [], bs["nri"])):
+            for row, sm in zip(rows_, summ, strict=True):
+                add_bootstrap_keys(row, sm, name, warnings)
+        boot_info = {"replicates": n_boot, "seed": seed_seq.entropy, "level": float(level),
+                     "interval": "percentile", "resampled": f"the {n} patients (rows "
+                     "used), with replacement; censoring weights and every estimate "
+                     "recomputed in each resample"}
+        if n_boot < 200:
+            warnings.append(f"only {n_boot} bootstrap resamples: the percentile limits are "
+                            "rough (use 1000 or more for a reported interval)")
     return ValidationResult(
         score=spec.name if spec is not None else None, marker=marker_name, cause=int(cause),
         level=float(level), times=times, n=n, n_input=n_input,
         n_censored=int(np.sum(ss == 0)), events=events,
-        auc=[a.as_dict() for a in aucs], cindex=[c.as_dict() for c in cidx],
+        auc=auc_rows, cindex=c_rows,
         calibration=calibration, comparison=comparison, delta_auc=delta, nri=nri,
         excluded=excluded, warnings=list(dict.fromkeys(warnings)),
         _data={"time": tt, "status": ss, "group": group, "order": order, "rows": rows},
+        _bootstrap=boot_info,
     )
+
