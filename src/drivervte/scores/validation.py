@@ -16,6 +16,10 @@ reports, at each requested time (in months when compared with published risks):
   SE (``Score(list(a, b))``'s contrasts) and the continuous and category NRI
   (:mod:`drivervte.scores.validation_reclass`).
 
+With ``bootstrap=B`` the C-index, the NRI and the AUC also get a nonparametric bootstrap SE
+and percentile interval (:mod:`drivervte.scores.validation_bootstrap`: B resamples of the
+patients, censoring weights and estimates recomputed in each, failed resamples counted).
+
 Rows are never dropped silently: rows with a missing time or status, missing score items
 (``points`` null) or a missing predicted risk are excluded and listed in ``excluded`` with
 the reason. The marker of the AUC and C-index is the score's points (or the predicted
@@ -36,11 +40,7 @@ from drivervte.errors import InputError
 from drivervte.results import Result, fmt_num, format_table, jsonable
 from drivervte.scores.assess import get_score
 from drivervte.scores.validation_auc import CensoringKM, auc_competing, auc_difference
-from drivervte.scores.validation_bootstrap import (
-    add_bootstrap_keys,
-    bootstrap_validation,
-    check_bootstrap_options,
-)
+from drivervte.scores.validation_bootstrap import attach_bootstrap, check_bootstrap_options
 from drivervte.scores.validation_calibration import calibration_table
 from drivervte.scores.validation_cindex import cindex_competing_times
 from drivervte.scores.validation_reclass import nri_competing_times
@@ -473,22 +473,10 @@ def validate_score(
     boot_info = None
     if n_boot:
         assert seed_seq is not None
-        with_nri = compared is not None
-        bs = bootstrap_validation(tt, ss, marker, times, int(cause), n_boot, seed_seq, level,
-                                  old if with_nri else None, new if with_nri else None,
-                                  compared, nri_cutoffs)
-        for name, rows_, summ in (("AUC", auc_rows, bs["auc"]), ("C-index", c_rows,
-                                                                bs["cindex"]),
-                                  ("NRI", nri or [], bs["nri"])):
-            for row, sm in zip(rows_, summ, strict=True):
-                add_bootstrap_keys(row, sm, name, warnings)
-        boot_info = {"replicates": n_boot, "seed": seed_seq.entropy, "level": float(level),
-                     "interval": "percentile", "resampled": f"the {n} patients (rows "
-                     "used), with replacement; censoring weights and every estimate "
-                     "recomputed in each resample"}
-        if n_boot < 200:
-            warnings.append(f"only {n_boot} bootstrap resamples: the percentile limits are "
-                            "rough (use 1000 or more for a reported interval)")
+        boot_info = attach_bootstrap(
+            {"AUC": auc_rows, "C-index": c_rows, "NRI": nri or []}, tt, ss, marker, times,
+            int(cause), n_boot, seed_seq, level, warnings,
+            *((old, new, compared, nri_cutoffs) if compared is not None else ()))
     return ValidationResult(
         score=spec.name if spec is not None else None, marker=marker_name, cause=int(cause),
         level=float(level), times=times, n=n, n_input=n_input,

@@ -47,6 +47,7 @@ from drivervte.scores.validation_reclass import nri_competing_times
 __all__ = [
     "BootstrapSummary",
     "add_bootstrap_keys",
+    "attach_bootstrap",
     "bootstrap_replicates",
     "bootstrap_validation",
     "check_bootstrap_options",
@@ -207,3 +208,29 @@ def add_bootstrap_keys(row: dict, summ: BootstrapSummary, name: str, warnings: l
                         f"had an undefined {what}: its SE and interval use the other "
                         f"{d['bootstrap'] - d['bootstrap_failed']}")
     row.update(d)
+
+
+def attach_bootstrap(rows: dict[str, list[dict]], time: np.ndarray, status: np.ndarray,
+                     marker: np.ndarray, times: Sequence[float], cause: int, B: int,
+                     seed: np.random.SeedSequence, level: float, warnings: list[str],
+                     old: np.ndarray | None = None, new: np.ndarray | None = None,
+                     compared: np.ndarray | None = None,
+                     cutoffs: Sequence[float] | None = None) -> dict:
+    """Run :func:`bootstrap_validation` and add its keys to the result rows in place.
+
+    ``rows`` maps "AUC", "C-index", "NRI" to :func:`validate_score`'s row lists (the NRI
+    rows continuous per time, then category per time). Returns the result's top-level
+    ``bootstrap`` block; appends warnings for failed resamples and for B < 200.
+    """
+    bs = bootstrap_validation(time, status, marker, times, cause, B, seed, level, old, new,
+                              compared, cutoffs)
+    for (name, rows_), key in zip(rows.items(), ("auc", "cindex", "nri"), strict=True):
+        for row, sm in zip(rows_, bs[key], strict=True):
+            add_bootstrap_keys(row, sm, name, warnings)
+    if B < 200:
+        warnings.append(f"only {B} bootstrap resamples: the percentile limits are rough "
+                        "(use 1000 or more for a reported interval)")
+    return {"replicates": B, "seed": seed.entropy, "level": float(level),
+            "interval": "percentile",
+            "resampled": f"the {time.size} patients (rows used), with replacement; censoring "
+                         "weights and every estimate recomputed in each resample"}

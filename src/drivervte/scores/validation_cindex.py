@@ -40,7 +40,9 @@ The tests reproduce the estimate and the numbers of type A + B pairs of pec on c
 and tied times/markers to ~5e-14 relative (fixture ``pec_cindex.json``). Differences
 from pec: pec's ``ipcw.limit`` weight truncation, covariate-dependent censoring models
 (``cens.model = "cox"``/``"aalen"``) and resampling (``splitMethod``) are not offered, and
-no standard error is reported (pec reports none either). When :math:`\\hat G(T_i) = 0` for a case
+no analytic standard error is reported (pec reports none either; ``validate_score(...,
+bootstrap=B)`` gives a bootstrap SE and percentile interval,
+:mod:`drivervte.scores.validation_bootstrap`). When :math:`\\hat G(T_i) = 0` for a case
 (the last rows at risk are the case and a censoring), pec returns NaN (Inf/Inf); so does
 this function, with a ``reason`` (checked in R with pec 2022.5.4, not in the fixture).
 

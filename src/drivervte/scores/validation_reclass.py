@@ -17,8 +17,9 @@ the Aalen-Johansen estimate at t in the whole cohort and :math:`\\hat F_{up}`,
           (1 - \\hat F_{up}) \\hat p_{up}}{1 - \\hat F},
 
 (Bayes' rule: :math:`P(up \\mid event) = P(event \\mid up) P(up) / P(event)`) and
-:math:`NRI = NRI_e + NRI_{ne}`. No standard error is given (the published ones rest on the
-bootstrap); the continuous NRI is 2 x the net proportions, ranging over [-2, 2].
+:math:`NRI = NRI_e + NRI_{ne}`. No analytic standard error is given (the published ones rest on the
+bootstrap: ``validate_score(..., bootstrap=B)``, :mod:`drivervte.scores.validation_bootstrap`);
+the continuous NRI is 2 x the net proportions, ranging over [-2, 2].
 """
 
 from __future__ import annotations
