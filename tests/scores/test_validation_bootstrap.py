@@ -24,9 +24,10 @@ from drivervte.scores.validation_bootstrap import (
     bootstrap_replicates,
     check_bootstrap_options,
     summarize_replicates,
+    validation_statistics,
 )
 from drivervte.scores.validation_cindex import cindex_competing_times
-from drivervte.scores.validation_reclass import _cif_at
+from drivervte.scores.validation_reclass import _cif_at, nri_competing_times
 from drivervte.survival.cuminc import cumulative_incidence
 
 TIMES = (3.0, 6.0, 12.0)
@@ -196,6 +197,40 @@ def test_option_names_for_the_cli_and_integral_floats():
         check_bootstrap_options(-2, None, ("--bootstrap", "--seed"))
     assert check_bootstrap_options(200.0, 1)[0] == 200
     assert check_bootstrap_options(0, 1) == (0, None)
+
+
+def test_a_replicate_is_the_whole_procedure_on_the_resampled_rows(cohort400):
+    # the statistic of a replicate equals validate_score run afresh on those rows (its own
+    # censoring Kaplan-Meier, cases, controls and NRI groups): nothing is carried over from
+    # the full sample
+    d = cohort400
+    rng = np.random.default_rng(4)
+    for _ in range(3):
+        idx = rng.integers(0, len(d), size=len(d))
+        sub = d.iloc[idx].reset_index(drop=True)
+        t, s = sub["time"].to_numpy(), sub["status"].to_numpy()
+        p1, p2 = sub["pred"].to_numpy(), sub["pred2"].to_numpy()
+        got = validation_statistics(t, s, p1, TIMES, 1, p1, p2, None, (0.05, 0.1))
+        ref = validate_score(sub, time="time", status="status", score=None,
+                             predicted="pred", compare="pred2", times=TIMES).to_dict()
+        want = ([a["estimate"] for a in ref["auc"]] + [c["estimate"] for c in ref["cindex"]]
+                + [r["nri"] for r in ref["nri"]])
+        np.testing.assert_array_equal(got, np.asarray(want, float))
+
+
+def test_model_comparison_uses_only_the_rows_with_both_risks(cohort400):
+    # (as validate_score with a gene column: points without a published risk have no
+    # reference risk) AUC and C use every row, the NRI only the compared ones
+    t, s = cohort400["time"].to_numpy(), cohort400["status"].to_numpy()
+    p1, p2 = cohort400["pred"].to_numpy(), cohort400["pred2"].to_numpy()
+    both = np.arange(t.size) % 3 != 0
+    got = validation_statistics(t, s, p1, TIMES, 1, p1, p2, both, None)
+    full = validation_statistics(t, s, p1, TIMES, 1, p1, p2, None, None)
+    np.testing.assert_array_equal(got[:6], full[:6])
+    want = [r["nri"] for r in nri_competing_times(t[both], s[both], p1[both], p2[both],
+                                                  TIMES, 1)]
+    np.testing.assert_array_equal(got[6:], want)
+    assert not np.allclose(got[6:], full[6:])
 
 
 # --- the engine -------------------------------------------------------------------------
