@@ -183,3 +183,15 @@ def test_two_rows():
     est = auc_competing(np.array([1.0, 5]), np.array([1, 0]), np.array([2.0, 1]), 3.0)
     assert est.estimate == 1.0 and est.n_cases == 1 and est.n_controls == 1
     assert np.isfinite(est.se)
+
+
+def test_estimate_only_mode_gives_the_same_auc():
+    rng = np.random.default_rng(11)
+    n = 400
+    m = rng.normal(size=n)
+    t = rng.exponential(10 * np.exp(-0.5 * m))
+    s = rng.choice([0, 1, 2], n, p=[0.3, 0.4, 0.3])
+    full = auc_competing(t, s, m, 6.0)
+    fast = auc_competing(t, s, m, 6.0, se=False)
+    assert fast.estimate == full.estimate and np.isfinite(full.se)
+    assert np.isnan(fast.se) and fast.influence.size == 0

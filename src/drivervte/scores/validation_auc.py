@@ -138,7 +138,7 @@ def _nan_estimate(t: float, n_cases: int, n_controls: int, reason: str) -> AUCEs
 
 def auc_competing(time: np.ndarray, status: np.ndarray, marker: np.ndarray, t: float,
                   cause: int = 1, level: float = 0.95,
-                  km: CensoringKM | None = None) -> AUCEstimate:
+                  km: CensoringKM | None = None, se: bool = True) -> AUCEstimate:
     """IPCW time-dependent AUC at ``t`` with competing risks; see the module docstring.
 
     Parameters
@@ -147,6 +147,8 @@ def auc_competing(time: np.ndarray, status: np.ndarray, marker: np.ndarray, t: f
         any other code a competing event. Higher marker = higher predicted risk.
     t: the horizon.
     km: a :class:`CensoringKM` already fitted on (time, status), to share between horizons.
+    se: compute the influence function and the SE (``False``: the estimate only, SE and CI
+        NaN, no influence; what a bootstrap replicate needs).
 
     Returns
     -------
@@ -188,6 +190,9 @@ def auc_competing(time: np.ndarray, status: np.ndarray, marker: np.ndarray, t: f
     mu_case = float(np.sum(w[case]))
     mu_ctrl = float(np.sum(w[ctrl]))
     auc = float(np.sum(w[case] * a[case]) / (mu_case * mu_ctrl))
+    if not se:
+        nan = float("nan")
+        return AUCEstimate(float(t), auc, nan, nan, nan, n_cases, n_controls, None)
     mu = mu_case * mu_ctrl / n**2
     nu = auc * mu
     # part with fixed weights
@@ -215,9 +220,9 @@ def auc_competing(time: np.ndarray, status: np.ndarray, marker: np.ndarray, t: f
         num = num + f_tau * float(np.sum(w[late] * b[late]))
         den = den + f_tau * mu_case * float(np.sum(w[late]))
     ic = ic + (num / n**2 * mu - den / n**2 * nu) / mu**2
-    se = float(np.std(ic, ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
+    sd = float(np.std(ic, ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
     z = z_value(level)
-    return AUCEstimate(float(t), auc, se, max(0.0, auc - z * se), min(1.0, auc + z * se),
+    return AUCEstimate(float(t), auc, sd, max(0.0, auc - z * sd), min(1.0, auc + z * sd),
                        n_cases, n_controls, None, ic)
 
 

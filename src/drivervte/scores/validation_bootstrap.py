@@ -153,7 +153,8 @@ def validation_statistics(time: np.ndarray, status: np.ndarray, marker: np.ndarr
     ``compared`` is True (both risks known), as :func:`validate_score` does.
     """
     km = CensoringKM.fit(time, status)
-    vals = [auc_competing(time, status, marker, t, cause, 0.95, km).estimate for t in times]
+    vals = [auc_competing(time, status, marker, t, cause, 0.95, km, se=False).estimate
+            for t in times]
     vals += [c.estimate for c in cindex_competing_times(time, status, marker, times, cause,
                                                          "km", km)]
     if old is not None and new is not None:
