@@ -87,15 +87,21 @@ def level_fraction(value: float, *, option: str = "--level") -> float:
     return frac
 
 
+def parse_pairs(text: str | None, *, option: str, what: str = "value") -> list[tuple[str, str]]:
+    """Parse 'a=1,b=x' into [('a', '1'), ('b', 'x')] (blanks stripped), naming the option
+    and the item that is not ``col=<what>``."""
+    out = []
+    for item in parse_list(text, option=option):
+        col, sep, value = item.partition("=")
+        if not sep or not col.strip() or not value.strip():
+            raise InputError(f"'{item}' is not col={what}", column=option)
+        out.append((col.strip(), value.strip()))
+    return out
+
+
 def parse_reference(text: str | None, *, option: str = "--reference") -> dict[str, str]:
     """Parse 'gene=WT,stage=I' into {'gene': 'WT', 'stage': 'I'} (reference levels)."""
-    out: dict[str, str] = {}
-    for item in parse_list(text, option=option):
-        col, sep, level = item.partition("=")
-        if not sep or not col.strip() or not level.strip():
-            raise InputError(f"'{item}' is not col=level", column=option)
-        out[col.strip()] = level.strip()
-    return out
+    return dict(parse_pairs(text, option=option, what="level"))
 
 
 # Options shared by the cohort commands (cuminc, finegray, cox, logistic, validate-score):

@@ -5,7 +5,7 @@ Without this, a warning raised while a command runs prints as Python's raw
 :func:`capture_warnings` and then call :func:`report_warnings`, which writes each distinct
 message once to stderr as ``warning: <message>`` (no wrapping, no markup) and returns the
 messages the result does not already carry, for the command to add to its JSON
-``warnings``.
+``warnings``. :func:`emit_result` does both for the model commands (JSON or summary).
 """
 
 from __future__ import annotations
@@ -14,8 +14,11 @@ import sys
 import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
-__all__ = ["capture_warnings", "report_warnings"]
+from drivervte.cli._common import out_console, print_json
+
+__all__ = ["capture_warnings", "emit_result", "report_warnings"]
 
 
 @contextmanager
@@ -53,3 +56,22 @@ def report_warnings(
     for msg in (carried if echo_carried else []) + extra:
         sys.stderr.write(f"warning: {msg}\n")
     return extra
+
+
+def emit_result(result: Any, caught: Iterable[warnings.WarningMessage], *, as_json: bool,
+                extra: Any = None, key: str = "prediction") -> None:
+    """Write a model command's output: with ``as_json`` the result's ``to_dict()`` (plus
+    ``extra.to_dict()`` under ``key`` if given) with the caught warnings appended to its
+    ``warnings``; otherwise ``summary()`` (and ``extra.summary()``). Warnings go to stderr
+    as :func:`report_warnings` prints them."""
+    if as_json:
+        out = result.to_dict()
+        out["warnings"] += report_warnings(caught, result.warnings, echo_carried=True)
+        if extra is not None:
+            out[key] = extra.to_dict()
+        print_json(out)
+        return
+    out_console.print(result.summary(), markup=False)
+    if extra is not None:
+        out_console.print("\n" + extra.summary(), markup=False)
+    report_warnings(caught, result.warnings, echo_carried=False)

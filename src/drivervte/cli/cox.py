@@ -39,14 +39,12 @@ from drivervte.cli._common import (
     check_missing,
     handles_input_errors,
     level_fraction,
-    out_console,
     parse_causes,
     parse_covariates,
     parse_list,
     parse_reference,
-    print_json,
 )
-from drivervte.cli._warnings import capture_warnings, report_warnings
+from drivervte.cli._warnings import capture_warnings, emit_result
 
 
 @handles_input_errors
@@ -100,14 +98,7 @@ def cox_cmd(
             cluster=cluster, weights=weights, entry=entry,
             reference=ref, missing=missing, causes=declared, categorical=cats,
         )  # fmt: skip
-    result = model.result_
-    if as_json:
-        out = result.to_dict()
-        out["warnings"] += report_warnings(caught, result.warnings, echo_carried=True)
-        print_json(out)
-        return
-    out_console.print(result.summary(), markup=False)
-    report_warnings(caught, result.warnings, echo_carried=False)
+    emit_result(model.result_, caught, as_json=as_json)
 
 
 def register(app: typer.Typer) -> None:

@@ -56,15 +56,14 @@ from drivervte.cli._common import (
     check_missing,
     handles_input_errors,
     level_fraction,
-    out_console,
     parse_causes,
     parse_covariates,
     parse_floats,
     parse_list,
+    parse_pairs,
     parse_reference,
-    print_json,
 )
-from drivervte.cli._warnings import capture_warnings, report_warnings
+from drivervte.cli._warnings import capture_warnings, emit_result
 from drivervte.errors import InputError
 
 
@@ -147,17 +146,7 @@ def finegray_cmd(
             raise InputError("the model did not converge: no predictions (see the warnings)",
                              column="--profile")
         pred = fg.predict(profiles, pred_times, level=level, method=predict_method)
-    if as_json:
-        out = res.to_dict()
-        out["warnings"] += report_warnings(caught, res.warnings, echo_carried=True)
-        if pred is not None:
-            out["prediction"] = pred.to_dict()
-        print_json(out)
-    else:
-        out_console.print(res.summary(), markup=False, highlight=False)
-        if pred is not None:
-            out_console.print("\n" + pred.summary(), markup=False, highlight=False)
-        report_warnings(caught, res.warnings, echo_carried=False)
+    emit_result(res, caught, as_json=as_json, extra=pred, key="prediction")
 
 
 def _prediction_options(times: str | None, profile: list[str] | None, method: str):
@@ -178,12 +167,8 @@ def _prediction_options(times: str | None, profile: list[str] | None, method: st
     profiles = []
     for text in profile:
         prof: dict[str, float | str] = {}
-        for item in parse_list(text, option="--profile"):
-            col, sep, value = item.partition("=")
-            if not sep or not col.strip() or not value.strip():
-                raise InputError(f"'{item}' is not col=value (profiles are col=value,...)",
-                                 column="--profile")
-            value, col = value.strip(), col.strip()
+        for col, value in parse_pairs(text, option="--profile",
+                                      what="value (profiles are col=value,...)"):
             if col in prof:
                 raise InputError(f"'{col}' is given twice in the profile '{text}'",
                                  column="--profile")

@@ -27,13 +27,11 @@ from drivervte.cli._common import (
     TableOpt,
     handles_input_errors,
     level_fraction,
-    out_console,
     parse_covariates,
     parse_list,
     parse_reference,
-    print_json,
 )
-from drivervte.cli._warnings import capture_warnings, report_warnings
+from drivervte.cli._warnings import capture_warnings, emit_result
 
 
 @handles_input_errors
@@ -63,14 +61,7 @@ def logistic_cmd(
         df = read_table(file, table=table, columns=[outcome, *covs, *ref, *cats])
         model.fit(df, outcome=outcome, covariates=covs, reference=ref, categorical=cats,
                   missing=missing)  # fmt: skip
-    result = model.result_
-    if as_json:
-        out = result.to_dict()
-        out["warnings"] += report_warnings(caught, result.warnings, echo_carried=True)
-        print_json(out)
-        return
-    out_console.print(result.summary(), markup=False)
-    report_warnings(caught, result.warnings, echo_carried=False)
+    emit_result(model.result_, caught, as_json=as_json)
 
 
 def register(app: typer.Typer) -> None:
