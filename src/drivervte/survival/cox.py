@@ -80,6 +80,7 @@ from drivervte.survival.cox_variance import (
     variance_rule,
     wald_statistic,
 )
+from drivervte.survival.design import check_categorical_input
 
 __all__ = ["CoxPH", "CoxResult"]
 
@@ -199,9 +200,7 @@ class CoxPH:
             covariates = [covariates]
         if data is not None and X is not None:
             raise InputError("give either data (with covariate columns) or X, not both", column="X")
-        if categorical and data is None:
-            raise InputError("categorical= needs data (a table); code arrays yourself",
-                             column="categorical")
+        check_categorical_input(categorical, data)
         if data is not None:
             arrays = self._from_table(
                 data,

@@ -41,6 +41,7 @@ from drivervte.errors import InputError
 __all__ = [
     "FLAG_NEGATIVE",
     "FLAG_POSITIVE",
+    "check_categorical_input",
     "design_matrix",
     "missing_mask",
 ]
@@ -260,6 +261,14 @@ def _one_column(
                 rows=_positions(bad, rows),
             )
     return x, [col]
+
+
+def check_categorical_input(categorical: Any, data: Any) -> None:
+    """``categorical=`` codes columns of a table: an :class:`InputError` (naming
+    ``categorical``) if it is given with arrays instead of a table (``data=None``)."""
+    if categorical and data is None:
+        raise InputError("categorical= needs data (a table); code arrays yourself",
+                         column="categorical")
 
 
 def design_matrix(

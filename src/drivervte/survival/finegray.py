@@ -38,6 +38,7 @@ import pandas as pd
 
 from drivervte.errors import ConvergenceWarning, InputError, NotFittedError
 from drivervte.survival.causes import normalize_causes
+from drivervte.survival.design import check_categorical_input
 from drivervte.survival.finegray_dense import dense_eval
 from drivervte.survival.finegray_input import FGInput, from_arrays, from_frame
 from drivervte.survival.finegray_newton import newton
@@ -159,9 +160,7 @@ class FineGray:
         if self.cause == self.cencode:
             raise InputError("cause and cencode must differ", column="cause")
         causes = normalize_causes(causes, cause=self.cause, cencode=self.cencode)
-        if categorical and data is None:
-            raise InputError("categorical= needs data (a table); code arrays yourself",
-                             column="categorical")
+        check_categorical_input(categorical, data)
         if data is not None:
             from drivervte.survival.tables import read_table
 

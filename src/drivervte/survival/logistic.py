@@ -44,6 +44,7 @@ from scipy import optimize, special, stats
 
 from drivervte.errors import ConvergenceWarning, InputError, NotFittedError
 from drivervte.results import Result, fmt_num, fmt_p, format_table, jsonable
+from drivervte.survival.design import check_categorical_input, design_matrix, missing_mask
 
 __all__ = ["Logistic", "LogisticResult", "detect_separation", "firth_logistic"]
 
@@ -282,9 +283,7 @@ class Logistic:
             covariates = [covariates]
         if data is not None and X is not None:
             raise InputError("give either data (with covariate columns) or X, not both", column="X")
-        if categorical and data is None:
-            raise InputError("categorical= needs data (a table); code arrays yourself",
-                             column="categorical")
+        check_categorical_input(categorical, data)
         excluded: list[dict] = []
         if data is not None:
             y, Xa, names, excluded = _from_table(data, outcome, covariates, reference, missing,
@@ -454,7 +453,6 @@ def _outcome(values: np.ndarray, column: str, rows: np.ndarray | None = None) ->
 
 def _from_table(data, outcome, covariates, reference, missing, categorical=()):
     from drivervte.survival.cohort import read_table
-    from drivervte.survival.design import design_matrix, missing_mask
 
     df = read_table(data)
     if missing not in ("error", "exclude"):
