@@ -70,6 +70,7 @@ only.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from statistics import NormalDist
@@ -78,7 +79,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from drivervte.errors import InputError
+from drivervte.errors import ConvergenceWarning, InputError
 from drivervte.results import Result, fmt_num, format_table
 from drivervte.survival.finegray_scan import (
     FGData,
@@ -172,24 +173,27 @@ class CIFPrediction(Result):
 
 
 # ---------------------------------------------------------------- numerics
-def baseline_terms(D: FGData, beta: np.ndarray):
+def baseline_terms(D: FGData, beta: np.ndarray, e: np.ndarray | None = None):
     """Centred baseline pieces at the distinct failure times: ``S0`` (the weighted risk-set
     sums), ``lam`` (:math:`\\hat\\Lambda_0(t_k)` at centred covariates, cumulative), ``A``
     (cumulative :math:`d_k/S_0^2`) and ``H`` (cumulative :math:`\\bar x_k d_k/S_0`, (d, p)).
-    One :math:`O(n p)` scan; ``D``'s work buffer is not touched."""
-    S0, S1 = _risk_sums(D, np.exp(D.X @ beta))
+    One :math:`O(n p)` scan; ``D``'s work buffer is not touched. ``e``:
+    :math:`e^{x_i'\\beta}` if already computed."""
+    S0, S1 = _risk_sums(D, np.exp(D.X @ beta) if e is None else e)
     dlam = D.dk / S0
     H = np.cumsum(S1 * (dlam / S0)[:, None], axis=0)
     return S0, np.cumsum(dlam), np.cumsum(D.dk / S0**2), H
 
 
 def influence_cross(D: FGData, beta: np.ndarray, S0: np.ndarray, info_inv: np.ndarray,
-                    kappa: np.ndarray, psi: bool, R: np.ndarray | None = None):
+                    kappa: np.ndarray, psi: bool, R: np.ndarray | None = None,
+                    e: np.ndarray | None = None):
     """Cross-products of the influence functions of :math:`\\hat\\Lambda_0(t)` and
     :math:`\\hat\\beta` at the cut-offs ``kappa`` (number of failure times :math:`\\le t`).
 
     ``R`` are the fit's score residuals (:math:`\\eta_i+\\psi_i`, or :math:`\\eta_i` without
-    ``psi``; recomputed by :func:`sandwich_terms` if not given). Returns ``aa`` (T,)
+    ``psi``; recomputed by :func:`sandwich_terms` if not given; ``e`` likewise
+    :math:`e^{x_i'\\beta}`). Returns ``aa`` (T,)
     :math:`\\sum_i\\phi^\\Lambda_i(t)^2`, ``C`` (p, T)
     :math:`\\sum_i\\phi^\\beta_i\\phi^\\Lambda_i(t)` and ``V`` (p, p)
     :math:`\\sum_i\\phi^\\beta_i\\phi^{\\beta\\prime}_i` (equal to the fit's sandwich
@@ -199,7 +203,7 @@ def influence_cross(D: FGData, beta: np.ndarray, S0: np.ndarray, info_inv: np.nd
         R = sandwich_terms(D, beta, psi=psi)[0]
     phib = R @ info_inv  # (n, p) influence of beta
     V = phib.T @ phib
-    e = np.exp(D.X @ beta)
+    e = np.exp(D.X @ beta) if e is None else e
     aa = np.empty(kappa.size)
     C = np.empty((phib.shape[1], kappa.size))
     for lo in range(0, kappa.size, _CHUNK):
@@ -398,6 +402,32 @@ def _match_level(value: Any, levels: list[str]) -> str:
 
 
 # ---------------------------------------------------------------- prediction
+def _fit_notes(fg, t: np.ndarray, lp: np.ndarray, far: np.ndarray) -> list[str]:
+    """What the reader of a prediction must know about the fit and the request: no
+    convergence (also warned), no SEs, profiles whose exp(z'beta) overflows, times beyond
+    the follow-up."""
+    notes = []
+    if not fg.converged_:
+        msg = "the fit did not converge: these predictions are not reliable"
+        warnings.warn(msg, ConvergenceWarning, stacklevel=4)
+        notes.append(msg)
+    if fg.vcov_model_ is None:
+        notes.append("the information matrix is singular: no standard errors or CIs")
+    for j in far:
+        notes.append(
+            f"profile {j + 1}: the linear predictor (centred) is {lp[j]:.4g}, so far outside "
+            "the data that exp() of it overflows or underflows: the cumulative incidence is "
+            f"{'1' if lp[j] > 0 else '0'} to machine precision and its SE and CI are not "
+            "available (null)")
+    last = float(fg._data.time.max())
+    beyond = t[t > last]
+    if beyond.size:
+        notes.append(f"times {', '.join(f'{x:g}' for x in beyond)} are beyond the last "
+                     f"follow-up time ({last:g}): the estimate there is the value at "
+                     f"{last:g}, an extrapolation the data cannot support")
+    return notes
+
+
 def predict(fg, profiles: Any, times: Any, *, level: float | None = None,
             method: str = "influence") -> CIFPrediction:
     """Predicted cumulative incidence with SEs and CIs for a fitted
@@ -418,44 +448,22 @@ def predict(fg, profiles: Any, times: Any, *, level: float | None = None,
                          column="times")
     if t.size == 0 or not np.all(np.isfinite(t)) or np.any(t < 0):
         raise InputError("times must be finite numbers >= 0", column="times")
-    Z, values = profile_matrix(profiles, fg.names_, getattr(fg, "levels_", None),
-                               getattr(fg, "flags_", ()))
+    Z, values = profile_matrix(profiles, fg.names_, fg.levels_, fg.flags_)
     beta = fg.coef_
-    S0, lam, A, H = baseline_terms(D, beta)
+    e = np.exp(D.X @ beta)
+    S0, lam, A, H = baseline_terms(D, beta, e)
     kappa = np.searchsorted(D.uft, t, side="right")  # failure times <= t
     zc = Z - D.xmean[None, : Z.shape[1]]
     lp = zc @ beta
     with np.errstate(over="ignore"):
         r = np.exp(lp)  # (m,)
+    far = np.flatnonzero(~(np.isfinite(r) & (r > 0)))  # exp(z'beta) over/underflows
     pad = np.concatenate
     lam_t = pad(([0.0], lam))[kappa]  # (T,)
     A_t = pad(([0.0], A))[kappa]
     H_t = np.vstack((np.zeros((1, beta.size)), H))[kappa]  # (T, p)
     h = lam_t[:, None, None] * zc[None, :, :] - H_t[:, None, :]  # (T, m, p)
-    notes = []
-    if not fg.converged_:
-        import warnings
-
-        from drivervte.errors import ConvergenceWarning
-
-        msg = "the fit did not converge: these predictions are not reliable"
-        warnings.warn(msg, ConvergenceWarning, stacklevel=3)
-        notes.append(msg)
-    if fg.vcov_model_ is None:
-        notes.append("the information matrix is singular: no standard errors or CIs")
-    far = np.flatnonzero(~(np.isfinite(r) & (r > 0)))  # exp(z'beta) over/underflows
-    for j in far:
-        notes.append(
-            f"profile {j + 1}: the linear predictor (centred) is {lp[j]:.4g}, so far outside "
-            "the data that exp() of it overflows or underflows: the cumulative incidence is "
-            f"{'1' if lp[j] > 0 else '0'} to machine precision and its SE and CI are not "
-            "available (null)")
-    last = float(D.time.max())
-    beyond = t[t > last]
-    if beyond.size:
-        notes.append(f"times {', '.join(f'{x:g}' for x in beyond)} are beyond the last "
-                     f"follow-up time ({last:g}): the estimate there is the value at "
-                     f"{last:g}, an extrapolation the data cannot support")
+    notes = _fit_notes(fg, t, lp, far)
     if method == "survfit":
         V = fg.vcov_ if fg.variance == "sandwich" else fg.vcov_model_
         if V is None:
@@ -463,23 +471,21 @@ def predict(fg, profiles: Any, times: Any, *, level: float | None = None,
         var0 = A_t[:, None] + np.einsum("tmp,pq,tmq->tm", h, V, h)
         notes.append("variance as R survival::survfit.coxph on survival::finegray data "
                      f"(baseline term with known weights; {fg.variance} variance of beta)")
-        if fg.variance == "sandwich" and getattr(fg, "_psi", True):
+        if fg.variance == "sandwich" and fg._psi:
             notes.append("the variance of beta is crr's sandwich, which includes the "
                          "censoring-weight term: R's coxph(..., cluster = id) has none, so "
                          "this is close to but not R's number (R's: fit with entry = 0)")
     else:
-        psi = bool(getattr(fg, "_psi", True))
-        info_inv = fg.vcov_model_
-        if info_inv is None:
+        if fg.vcov_model_ is None:
             var0 = np.full((t.size, Z.shape[0]), np.nan)
         else:
-            aa, C, V = influence_cross(D, beta, S0, info_inv, kappa, psi,
-                                       R=getattr(fg, "_resid", None))
+            aa, C, V = influence_cross(D, beta, S0, fg.vcov_model_, kappa, fg._psi,
+                                       R=fg._resid, e=e)
             var0 = (aa[:, None] + 2 * np.einsum("tmp,pt->tm", h, C)
                     + np.einsum("tmp,pq,tmq->tm", h, V, h))
         notes.append(
             "variance from the influence functions of the baseline and of beta"
-            + (" including the estimated censoring weights (Fine and Gray 1999)" if psi
+            + (" including the estimated censoring weights (Fine and Gray 1999)" if fg._psi
                else " with the delayed-entry weights treated as known"))
     zq = NormalDist().inv_cdf(0.5 + level / 2)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
